@@ -1,0 +1,177 @@
+//! Scalar UDFs that put geolocation into SQL: `ip_country(ip)`,
+//! `ip_asn(ip)`, `ip_asn_org(ip)` and `ip_is_reserved(ip)`.
+//!
+//! They take addresses as text (the store's representation) in any of
+//! DataFusion's string encodings, and answer NULL for text that is not an
+//! address and for private or reserved ranges: "none", never a guess.
+
+use std::hash::{Hash, Hasher};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use borderscope_geo::GeoDb;
+use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, StringArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{exec_err, Result, ScalarValue};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility,
+};
+use datafusion::prelude::SessionContext;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum IpFnKind {
+    Country,
+    Asn,
+    AsnOrg,
+    Reserved,
+}
+
+impl IpFnKind {
+    fn name(self) -> &'static str {
+        match self {
+            IpFnKind::Country => "ip_country",
+            IpFnKind::Asn => "ip_asn",
+            IpFnKind::AsnOrg => "ip_asn_org",
+            IpFnKind::Reserved => "ip_is_reserved",
+        }
+    }
+
+    fn return_type(self) -> DataType {
+        match self {
+            IpFnKind::Country | IpFnKind::AsnOrg => DataType::Utf8,
+            IpFnKind::Asn => DataType::Int64,
+            IpFnKind::Reserved => DataType::Boolean,
+        }
+    }
+}
+
+/// One geolocation function over a shared database.
+#[derive(Debug)]
+struct IpFn {
+    kind: IpFnKind,
+    geo: Arc<GeoDb>,
+    signature: Signature,
+}
+
+impl PartialEq for IpFn {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && Arc::ptr_eq(&self.geo, &other.geo)
+    }
+}
+
+impl Eq for IpFn {}
+
+impl Hash for IpFn {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+    }
+}
+
+impl IpFn {
+    fn new(kind: IpFnKind, geo: Arc<GeoDb>) -> Self {
+        let strings = [DataType::Utf8, DataType::Utf8View, DataType::LargeUtf8];
+        IpFn {
+            kind,
+            geo,
+            signature: Signature::one_of(
+                strings
+                    .into_iter()
+                    .map(|t| TypeSignature::Exact(vec![t]))
+                    .collect(),
+                Volatility::Immutable,
+            ),
+        }
+    }
+
+    fn eval(&self, ips: &StringArray) -> ArrayRef {
+        let parse = |i: usize| -> Option<IpAddr> {
+            if ips.is_null(i) {
+                None
+            } else {
+                ips.value(i).parse().ok()
+            }
+        };
+        let n = ips.len();
+        match self.kind {
+            IpFnKind::Country => Arc::new(StringArray::from_iter((0..n).map(|i| {
+                parse(i)
+                    .and_then(|ip| self.geo.country(ip))
+                    .map(|c| c.to_string())
+            }))),
+            IpFnKind::Asn => Arc::new(Int64Array::from_iter((0..n).map(|i| {
+                parse(i)
+                    .and_then(|ip| self.geo.asn_number(ip))
+                    .map(i64::from)
+            }))),
+            IpFnKind::AsnOrg => {
+                Arc::new(StringArray::from_iter((0..n).map(|i| {
+                    parse(i).and_then(|ip| self.geo.asn(ip)).and_then(|a| a.org)
+                })))
+            }
+            IpFnKind::Reserved => Arc::new(BooleanArray::from_iter(
+                (0..n).map(|i| parse(i).map(borderscope_geo::is_reserved)),
+            )),
+        }
+    }
+}
+
+impl ScalarUDFImpl for IpFn {
+    fn name(&self) -> &str {
+        self.kind.name()
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(self.kind.return_type())
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let [arg] = args.args.as_slice() else {
+            return exec_err!("{} takes one argument, an IP address", self.name());
+        };
+        match arg {
+            ColumnarValue::Array(a) => {
+                let text = cast(a, &DataType::Utf8)?;
+                let Some(ips) = text.as_any().downcast_ref::<StringArray>() else {
+                    return exec_err!("{}: argument is not text", self.name());
+                };
+                Ok(ColumnarValue::Array(self.eval(ips)))
+            }
+            ColumnarValue::Scalar(s) => {
+                let text = match s {
+                    ScalarValue::Utf8(v) | ScalarValue::Utf8View(v) | ScalarValue::LargeUtf8(v) => {
+                        v.clone()
+                    }
+                    other => return exec_err!("{}: argument {other} is not text", self.name()),
+                };
+                let out = self.eval(&StringArray::from(vec![text]));
+                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+            }
+        }
+    }
+}
+
+/// Every borderscope scalar function, built over `geo`.
+pub fn scalar_udfs(geo: Arc<GeoDb>) -> Vec<ScalarUDF> {
+    [
+        IpFnKind::Country,
+        IpFnKind::Asn,
+        IpFnKind::AsnOrg,
+        IpFnKind::Reserved,
+    ]
+    .into_iter()
+    .map(|k| ScalarUDF::from(IpFn::new(k, geo.clone())))
+    .collect()
+}
+
+/// Registers every borderscope function in a session.
+pub fn register_udfs(ctx: &SessionContext, geo: Arc<GeoDb>) {
+    for f in scalar_udfs(geo) {
+        ctx.register_udf(f);
+    }
+}

@@ -1,0 +1,49 @@
+//! Locating the real sample data in `../shared/data` for tests.
+//!
+//! The data lives beside the project, not in it. A test that needs it calls
+//! [`shared_data`]: when the data is missing the test is skipped with a printed
+//! reason, except under `CI=true`, where a missing data set is a failure (CI
+//! always has it, so its absence means the tests silently tested nothing).
+
+use std::path::{Path, PathBuf};
+
+/// Folder of the shared data: `BORDERSCOPE_SHARED_DATA`, else `../shared/data`
+/// relative to the workspace root.
+pub fn shared_root() -> PathBuf {
+    if let Ok(p) = std::env::var("BORDERSCOPE_SHARED_DATA") {
+        return PathBuf::from(p);
+    }
+    // CARGO_MANIFEST_DIR is crates/testdata; the workspace root is two up.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .components()
+        .collect()
+}
+
+/// Path of `rel` inside the shared data, or `None` (after printing why) when it
+/// is absent outside CI. Panics when it is absent under `CI=true`.
+pub fn shared_data(rel: &str) -> Option<PathBuf> {
+    let path = shared_root().join(rel);
+    if path.exists() {
+        return Some(path);
+    }
+    if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
+        panic!(
+            "shared data {} is missing under CI=true; CI must run with ../shared beside the project",
+            path.display()
+        );
+    }
+    eprintln!("SKIPPED: shared data {} is absent", path.display());
+    None
+}
+
+/// Like [`shared_data`], returning from the calling test when the data is absent.
+#[macro_export]
+macro_rules! require_shared {
+    ($rel:expr) => {
+        match $crate::shared_data($rel) {
+            Some(p) => p,
+            None => return,
+        }
+    };
+}

@@ -231,6 +231,7 @@ fn killing_an_ingest_at_any_moment_leaves_the_store_before_or_after() {
             break;
         }
     }
+    eprintln!("kills (delay ms, finished before the kill, flows seen): {outcomes:?}");
     // Whatever the kills left, one more ingest completes the store exactly.
     let o = run(&["ingest", "-q", data.to_str().unwrap()], &store);
     assert!(

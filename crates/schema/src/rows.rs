@@ -209,6 +209,18 @@ impl Rejection {
         Self::new(line, PositionUnit::Line, reason, raw)
     }
 
+    /// A line longer than the reader keeps: `kept` is its cut start, `len`
+    /// its real length, which the rejection reports.
+    pub fn overlong_line(line: u64, len: u64, max: usize, kept: &[u8]) -> Self {
+        let mut r = Self::at_line(
+            line,
+            format!("line of {len} bytes exceeds the {max} byte limit"),
+            kept,
+        );
+        r.raw_len = len.max(r.raw_len);
+        r
+    }
+
     pub fn at_offset(offset: u64, reason: impl Into<String>, raw: &[u8]) -> Self {
         Self::new(offset, PositionUnit::ByteOffset, reason, raw)
     }

@@ -958,6 +958,7 @@ impl QuarantineBatch {
 mod tests {
     use super::*;
     use crate::rows::Label;
+    use datafusion::arrow::array::Array;
 
     fn ctx() -> FileContext {
         FileContext {

@@ -14,10 +14,8 @@ pub fn shared_root() -> PathBuf {
         return PathBuf::from(p);
     }
     // CARGO_MANIFEST_DIR is crates/testdata; the workspace root is two up.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
-        .components()
-        .collect()
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    path.canonicalize().unwrap_or(path)
 }
 
 /// Path of `rel` inside the shared data, or `None` (after printing why) when it

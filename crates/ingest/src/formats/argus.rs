@@ -49,58 +49,71 @@ pub fn sniff(head: &[u8]) -> bool {
 
 pub fn read(input: &mut dyn BufRead, opts: &ReadOptions, sink: &mut dyn Sink) -> io::Result<()> {
     let mut lines = LineReader::with_max_len(input, opts.max_line);
-    let mut header: Option<Header> = None;
-    let mut spans = Vec::new();
-    let mut not_ip = NotIpCounts::default();
+    let mut reader = Reader::default();
     while let Some(line) = lines.next_line()? {
-        let number = line.number;
-        if let Some(len) = line.overlong {
-            let why = format!(
-                "line is {len} bytes long, over the {} byte limit",
-                opts.max_line
-            );
-            sink.reject(Rejection::at_line(number, why, line.bytes));
-            continue;
+        match line.overlong {
+            Some(len) => {
+                let why = format!(
+                    "line is {len} bytes long, over the {} byte limit",
+                    opts.max_line
+                );
+                sink.reject(Rejection::at_line(line.number, why, line.bytes));
+            }
+            None => reader.line(line.number, line.bytes, sink),
         }
-        let text = String::from_utf8_lossy(line.bytes);
+    }
+    reader.not_ip.report(sink);
+    Ok(())
+}
+
+/// What one file's lines so far have established.
+#[derive(Default)]
+struct Reader {
+    header: Option<Header>,
+    /// Field positions of the current line, reused to spare an allocation.
+    spans: Vec<Range<usize>>,
+    not_ip: NotIpCounts,
+}
+
+impl Reader {
+    fn line(&mut self, number: u64, bytes: &[u8], sink: &mut dyn Sink) {
+        let text = String::from_utf8_lossy(bytes);
         if text.trim().is_empty() {
             sink.skip(1);
-            continue;
+            return;
         }
         // Only a line naming `SrcAddr` can be a header; checking that first
         // keeps data lines from being split twice.
         match text.contains("SrcAddr").then(|| Header::parse(&text)) {
             Some(Ok(h)) => {
-                header = Some(h);
+                self.header = Some(h);
                 sink.skip(1);
-                continue;
+                return;
             }
-            Some(Err(why)) if header.is_none() => {
-                sink.reject(Rejection::at_line(number, why, line.bytes));
-                continue;
+            Some(Err(why)) if self.header.is_none() => {
+                sink.reject(Rejection::at_line(number, why, bytes));
+                return;
             }
             _ => {}
         }
-        let Some(h) = &header else {
+        let Some(h) = &self.header else {
             let why = "data line before any Argus header line";
-            sink.reject(Rejection::at_line(number, why, line.bytes));
-            continue;
+            sink.reject(Rejection::at_line(number, why, bytes));
+            return;
         };
-        match parse_row(h, number, &text, &mut spans) {
+        match parse_row(h, number, &text, &mut self.spans) {
             Ok(Record::Flow(flow)) => sink.flow(&flow),
             Ok(Record::Management) => {
-                not_ip.management += 1;
+                self.not_ip.management += 1;
                 sink.skip(1);
             }
             Ok(Record::NonIp) => {
-                not_ip.non_ip += 1;
+                self.not_ip.non_ip += 1;
                 sink.skip(1);
             }
-            Err(why) => sink.reject(Rejection::at_line(number, why, line.bytes)),
+            Err(why) => sink.reject(Rejection::at_line(number, why, bytes)),
         }
     }
-    not_ip.report(sink);
-    Ok(())
 }
 
 /// Records read but not stored, reported once per file.
@@ -150,16 +163,18 @@ struct Header {
 
 impl Header {
     fn parse(line: &str) -> Result<Header, String> {
+        // Spreadsheet tools put a byte order mark before the first name.
+        let line = line.trim_start_matches('\u{feff}');
         let sep = if line.contains('\t') { '\t' } else { ',' };
         let names: Vec<&str> = line.split(sep).map(str::trim).collect();
         let find = |name: &str| names.iter().position(|n| *n == name);
-        let missing: Vec<&str> = REQUIRED.into_iter().filter(|n| find(n).is_none()).collect();
         let (Some(start_time), Some(proto), Some(src_addr), Some(dst_addr)) = (
             find("StartTime"),
             find("Proto"),
             find("SrcAddr"),
             find("DstAddr"),
         ) else {
+            let missing: Vec<&str> = REQUIRED.into_iter().filter(|n| find(n).is_none()).collect();
             return Err(format!(
                 "not an Argus header: no {} column",
                 missing.join(", ")
@@ -187,6 +202,8 @@ impl Header {
 }
 
 /// What a data line turned out to be.
+// Made and consumed once per line; boxing the flow would allocate per row.
+#[allow(clippy::large_enum_variant)]
 enum Record<'a> {
     Flow(Flow<'a>),
     /// An Argus management (`man`) record: sensor status, not traffic.
@@ -396,6 +413,57 @@ mod tests {
     use std::net::Ipv4Addr;
 
     const HEADER: &str = "StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,SrcPkts,Label";
+
+    const PREAMBLE: &[u8] = b"StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,SrcPkts,Label\n";
+    const SEEDS: &[&[u8]] = &[
+        b"2018/12/18 14:00:00.075359,0.5,tcp,10.0.0.1,1234,   ->,10.0.0.2,80,S_,0,0,3,300,100,1,flow=From-Botnet-V1",
+        b"2019/04/04 16:49:22.840553,0.000000,icmp,10.8.0.69,0x0303,   ->,211.233.40.78,0x97af,URP,192,,1,104,104,1,",
+        b"1970/01/01 01:00:08.160634,3496.1,udp,fe80::74:a6ed:d0dd:53e7,546,   ->,ff02::1:2,547,INT,0,,63,9324,9324,63,flow=Background",
+    ];
+    /// Lines derived from `seeds` by cutting, inserting and overwriting bytes
+    /// (a fixed xorshift sequence, so failures reproduce).
+    fn mutated_lines(seeds: &[&[u8]], count: usize) -> Vec<Vec<u8>> {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound.max(1) as u64) as usize
+        };
+        (0..count)
+            .map(|_| {
+                let mut line = seeds[next(seeds.len())].to_vec();
+                for _ in 0..=next(3) {
+                    let at = next(line.len() + 1);
+                    let byte =
+                        [b'"', b' ', b',', b'\\', b'\t', b':', b'{', b'9', 0xff, 0x00][next(10)];
+                    match next(3) {
+                        0 => line.truncate(at),
+                        1 => line.insert(at, byte),
+                        _ if at < line.len() => line[at] = byte,
+                        _ => line.push(byte),
+                    }
+                }
+                line.retain(|&b| b != b'\n' && b != b'\r');
+                line
+            })
+            .collect()
+    }
+
+    #[test]
+    fn mutated_lines_never_panic_and_every_line_is_accounted_for() {
+        let lines = mutated_lines(SEEDS, 3000);
+        let mut input = PREAMBLE.to_vec();
+        for line in &lines {
+            input.extend_from_slice(line);
+            input.push(b'\n');
+        }
+        let preamble_lines = PREAMBLE.iter().filter(|&&b| b == b'\n').count();
+        let sink = read_bytes(&input);
+        let accounted = sink.rows() + sink.rejections.len() + sink.skipped as usize;
+        assert_eq!(accounted, lines.len() + preamble_lines);
+        assert!(sink.rows() > 0 && !sink.rejections.is_empty());
+    }
 
     fn read_bytes(input: &[u8]) -> VecSink {
         read_with(input, &ReadOptions::default())
@@ -708,6 +776,9 @@ mod tests {
         assert!(sniff(
             format!("{HEADER}\n2018/12/18 14:00:00,...").as_bytes()
         ));
+        assert!(sniff(
+            "\u{feff}StartTime,Proto,SrcAddr,DstAddr\n".as_bytes()
+        ));
         assert!(sniff(b"\n\nStartTime\tDur\tProto\tSrcAddr\tDstAddr\n"));
         assert!(sniff(b"StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,Label\n"));
         assert!(!sniff(
@@ -722,5 +793,42 @@ mod tests {
         assert!(!sniff(b""));
         // A data line of another CSV that mentions the names is not enough.
         assert!(!sniff(b"StartTime,Proto\n"));
+    }
+
+    /// Every file under `dir` of the shared data that `own` accepts must be
+    /// sniffed as this format, and no other file of the shared data may be.
+    fn sniff_matches_shared_files(own: impl Fn(&std::path::Path) -> bool) {
+        let root = borderscope_testdata::require_shared!(".");
+        let mut stack = vec![root.clone()];
+        let (mut claimed, mut files) = (0, 0);
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("readable shared data") {
+                let path = entry.expect("directory entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let mut head = Vec::new();
+                let file = std::fs::File::open(&path).expect("readable shared file");
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(file, super::super::SNIFF_BYTES as u64),
+                    &mut head,
+                )
+                .expect("readable shared file");
+                let rel = path.strip_prefix(&root).unwrap_or(&path);
+                assert_eq!(sniff(&head), own(rel), "{}", rel.display());
+                files += 1;
+                claimed += usize::from(own(rel));
+            }
+        }
+        assert!(
+            files > 100 && claimed > 0,
+            "{files} files, {claimed} of this format"
+        );
+    }
+
+    #[test]
+    fn sniff_claims_exactly_the_argus_samples() {
+        sniff_matches_shared_files(|p| p.starts_with("argus"));
     }
 }

@@ -70,36 +70,39 @@ pub fn read(input: &mut dyn BufRead, opts: &ReadOptions, sink: &mut dyn Sink) ->
     let mut lines = LineReader::with_max_len(input, opts.max_line);
     let mut w3c = W3c::default();
     while let Some(line) = lines.next_line()? {
-        let number = line.number;
-        if let Some(len) = line.overlong {
-            let why = format!(
+        let outcome = match line.overlong {
+            Some(len) => Err(format!(
                 "line is {len} bytes long, over the {} byte limit",
                 opts.max_line
-            );
-            sink.reject(Rejection::at_line(number, why, line.bytes));
-            continue;
-        }
-        let text = String::from_utf8_lossy(line.bytes);
-        let text = text.trim();
-        if text.is_empty() {
-            sink.skip(1);
-            continue;
-        }
-        // No access log line starts with `#`; W3C directives all do.
-        if text.starts_with('#') {
-            w3c.directive(text);
-            sink.skip(1);
-            continue;
-        }
-        let row = match &w3c.fields {
-            Some(fields) => parse_w3c(number, fields, w3c.date, text),
-            None => parse_access(number, text),
+            )),
+            None => log_line(line.number, line.bytes, &mut w3c, sink),
         };
-        match row {
-            Ok(row) => sink.web(&row),
-            Err(why) => sink.reject(Rejection::at_line(number, why, line.bytes)),
+        if let Err(why) = outcome {
+            sink.reject(Rejection::at_line(line.number, why, line.bytes));
         }
     }
+    Ok(())
+}
+
+/// Delivers one line's row or skip; the error is why the line is rejected.
+fn log_line(number: u64, bytes: &[u8], w3c: &mut W3c, sink: &mut dyn Sink) -> Result<(), String> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim();
+    if text.is_empty() {
+        sink.skip(1);
+        return Ok(());
+    }
+    // No access log line starts with `#`; W3C directives all do.
+    if text.starts_with('#') {
+        w3c.directive(text);
+        sink.skip(1);
+        return Ok(());
+    }
+    let row = match &w3c.fields {
+        Some(fields) => parse_w3c(number, fields, w3c.date, text)?,
+        None => parse_access(number, text)?,
+    };
+    sink.web(&row);
     Ok(())
 }
 
@@ -562,6 +565,57 @@ mod tests {
         #Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n\
         2024-03-01 00:00:05 10.0.0.5 GET /owa/auth/logon.aspx url=%2fowa 443 - 203.0.113.9 Mozilla/5.0+(Windows+NT+10.0) - 200 0 0 15\n";
 
+    const PREAMBLE: &[u8] = b"";
+    const SEEDS: &[&[u8]] = &[
+        COMBINED.as_bytes(),
+        br#""192.168.4.25 - - [22/Dec/2016:16:29:05 +0300] "GET /a?q=\"x\" HTTP/1.1" 500 2011 "-" "Mozilla/5.0 (X11)"""#,
+        br#"www.example.com:443 10.0.0.2 - - [01/Jan/2020:00:00:00 -0100] "GET / HTTP/2.0" 301 5"#,
+    ];
+    /// Lines derived from `seeds` by cutting, inserting and overwriting bytes
+    /// (a fixed xorshift sequence, so failures reproduce).
+    fn mutated_lines(seeds: &[&[u8]], count: usize) -> Vec<Vec<u8>> {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound.max(1) as u64) as usize
+        };
+        (0..count)
+            .map(|_| {
+                let mut line = seeds[next(seeds.len())].to_vec();
+                for _ in 0..=next(3) {
+                    let at = next(line.len() + 1);
+                    let byte =
+                        [b'"', b' ', b',', b'\\', b'\t', b':', b'{', b'9', 0xff, 0x00][next(10)];
+                    match next(3) {
+                        0 => line.truncate(at),
+                        1 => line.insert(at, byte),
+                        _ if at < line.len() => line[at] = byte,
+                        _ => line.push(byte),
+                    }
+                }
+                line.retain(|&b| b != b'\n' && b != b'\r');
+                line
+            })
+            .collect()
+    }
+
+    #[test]
+    fn mutated_lines_never_panic_and_every_line_is_accounted_for() {
+        let lines = mutated_lines(SEEDS, 3000);
+        let mut input = PREAMBLE.to_vec();
+        for line in &lines {
+            input.extend_from_slice(line);
+            input.push(b'\n');
+        }
+        let preamble_lines = PREAMBLE.iter().filter(|&&b| b == b'\n').count();
+        let sink = read_bytes(&input);
+        let accounted = sink.rows() + sink.rejections.len() + sink.skipped as usize;
+        assert_eq!(accounted, lines.len() + preamble_lines);
+        assert!(sink.rows() > 0 && !sink.rejections.is_empty());
+    }
+
     fn read_bytes(input: &[u8]) -> VecSink {
         read_with(input, &ReadOptions::default())
     }
@@ -680,10 +734,12 @@ mod tests {
             (Some(302), Some(414))
         );
         assert_eq!(unwrapped.user_agent.as_deref(), Some("w3af.org"));
-        assert!(sink
+        // `grep -c '"w3af.org"'`: 3926; the other 70 came from a browser.
+        let scanner = sink
             .web
             .iter()
-            .all(|w| w.user_agent.as_deref() == Some("w3af.org")));
+            .filter(|w| w.user_agent.as_deref() == Some("w3af.org"));
+        assert_eq!(scanner.count(), 3926);
         assert_eq!(
             sink.web.iter().filter(|w| w.status == Some(404)).count(),
             490
@@ -928,5 +984,44 @@ mod tests {
         assert!(!sniff(b"StartTime,Dur,Proto,SrcAddr,Sport,Dir,DstAddr,Dport,State,sTos,dTos,TotPkts,TotBytes,SrcBytes,SrcPkts,Label\n"));
         assert!(!sniff(b"\x00\x01\x02\xff\xd4\xc3\xb2\xa1"));
         assert!(!sniff(b""));
+    }
+
+    /// Every file under `dir` of the shared data that `own` accepts must be
+    /// sniffed as this format, and no other file of the shared data may be.
+    fn sniff_matches_shared_files(own: impl Fn(&std::path::Path) -> bool) {
+        let root = borderscope_testdata::require_shared!(".");
+        let mut stack = vec![root.clone()];
+        let (mut claimed, mut files) = (0, 0);
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("readable shared data") {
+                let path = entry.expect("directory entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let mut head = Vec::new();
+                let file = std::fs::File::open(&path).expect("readable shared file");
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(file, super::super::SNIFF_BYTES as u64),
+                    &mut head,
+                )
+                .expect("readable shared file");
+                let rel = path.strip_prefix(&root).unwrap_or(&path);
+                assert_eq!(sniff(&head), own(rel), "{}", rel.display());
+                files += 1;
+                claimed += usize::from(own(rel));
+            }
+        }
+        assert!(
+            files > 100 && claimed > 0,
+            "{files} files, {claimed} of this format"
+        );
+    }
+
+    #[test]
+    fn sniff_claims_exactly_the_access_log_samples() {
+        sniff_matches_shared_files(|p| {
+            p.starts_with("weblogs") && p.extension().is_some_and(|e| e == "txt")
+        });
     }
 }

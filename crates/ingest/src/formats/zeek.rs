@@ -100,11 +100,7 @@ pub fn read(input: &mut dyn BufRead, opts: &ReadOptions, sink: &mut dyn Sink) ->
     while let Some(line) = lines.next_line()? {
         let n = line.number;
         if let Some(len) = line.overlong {
-            sink.reject(Rejection::at_line(
-                n,
-                format!("line of {len} bytes exceeds the {} byte limit", opts.max_line),
-                line.bytes,
-            ));
+            sink.reject(Rejection::overlong_line(n, len, opts.max_line, line.bytes));
             continue;
         }
         let bytes = line.bytes;
@@ -219,9 +215,13 @@ impl TsvState {
                 width += 1;
             }
         }
+        // `#path` decides when present: a `sip` log has `method` and `uri`
+        // too, and must not be taken for `http`.
+        let kind = match &self.path {
+            Some(p) => LogKind::from_path(p),
+            None => LogKind::from_fields(|f| cols.contains_key(f)),
+        };
         let path = self.path.clone().unwrap_or_else(|| "unknown".into());
-        let kind = LogKind::from_path(&path)
-            .or_else(|| LogKind::from_fields(|f| cols.contains_key(f)));
         Layout {
             kind,
             path,

@@ -35,7 +35,10 @@ async fn ip_country_answers_public_addresses_and_null_for_reserved_or_invalid() 
         "SELECT ip_country(ip) FROM (VALUES ('8.8.8.8'), ('10.0.0.1'), ('not an ip'), (NULL), ('::ffff:8.8.4.4'), ('2001:db8::1')) AS t(ip)",
     )
     .await;
-    assert_eq!(got, vec![Some("US".into()), None, None, None, Some("US".into()), None]);
+    assert_eq!(
+        got,
+        vec![Some("US".into()), None, None, None, Some("US".into()), None]
+    );
 }
 
 #[tokio::test]
@@ -43,7 +46,11 @@ async fn functions_accept_every_string_encoding_and_scalars() {
     let ctx = ctx(GeoDb::builtin());
     let got = strings(&ctx, "SELECT ip_country(arrow_cast('8.8.8.8', 'Utf8View'))").await;
     assert_eq!(got, vec![Some("US".into())]);
-    let got = strings(&ctx, "SELECT ip_country(arrow_cast('8.8.8.8', 'LargeUtf8'))").await;
+    let got = strings(
+        &ctx,
+        "SELECT ip_country(arrow_cast('8.8.8.8', 'LargeUtf8'))",
+    )
+    .await;
     assert_eq!(got, vec![Some("US".into())]);
     let b = ctx
         .sql("SELECT ip_is_reserved('192.168.1.1'), ip_is_reserved('1.1.1.1')")
@@ -52,14 +59,23 @@ async fn functions_accept_every_string_encoding_and_scalars() {
         .collect()
         .await
         .unwrap();
-    let r0 = b[0].column(0).as_any().downcast_ref::<BooleanArray>().unwrap();
-    let r1 = b[0].column(1).as_any().downcast_ref::<BooleanArray>().unwrap();
+    let r0 = b[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<BooleanArray>()
+        .unwrap();
+    let r1 = b[0]
+        .column(1)
+        .as_any()
+        .downcast_ref::<BooleanArray>()
+        .unwrap();
     assert!(r0.value(0) && !r1.value(0));
 }
 
 #[tokio::test]
 async fn ip_asn_uses_an_mmdb_asn_database() {
-    let Some(path) = borderscope_testdata::shared_data("geo/maxmind-test/GeoLite2-ASN-Test.mmdb") else {
+    let Some(path) = borderscope_testdata::shared_data("geo/maxmind-test/GeoLite2-ASN-Test.mmdb")
+    else {
         return;
     };
     let ctx = ctx(GeoDb::builtin().with_mmdb(path).unwrap());
@@ -70,10 +86,17 @@ async fn ip_asn_uses_an_mmdb_asn_database() {
         .collect()
         .await
         .unwrap();
-    let n = b[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+    let n = b[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap();
     assert_eq!(n.value(0), 1221);
     let org = cast(b[0].column(1), &DataType::Utf8).unwrap();
-    assert_eq!(org.as_any().downcast_ref::<StringArray>().unwrap().value(0), "Telstra Pty Ltd");
+    assert_eq!(
+        org.as_any().downcast_ref::<StringArray>().unwrap().value(0),
+        "Telstra Pty Ltd"
+    );
     assert!(b[0].column(2).is_null(0));
 }
 
@@ -81,10 +104,28 @@ async fn ip_asn_uses_an_mmdb_asn_database() {
 async fn an_engine_over_a_fresh_store_sees_every_table_and_summarises_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::create_or_open(dir.path()).await.unwrap();
-    let engine = Engine::over(store, Arc::new(GeoDb::builtin())).await.unwrap();
-    for t in ["flows", "dns", "http", "tls", "alerts", "weblog", "quarantine", "ingests"] {
-        let b = engine.sql(&format!("SELECT COUNT(*) FROM {t}")).await.unwrap();
-        let n = b[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+    let engine = Engine::over(store, Arc::new(GeoDb::builtin()))
+        .await
+        .unwrap();
+    for t in [
+        "flows",
+        "dns",
+        "http",
+        "tls",
+        "alerts",
+        "weblog",
+        "quarantine",
+        "ingests",
+    ] {
+        let b = engine
+            .sql(&format!("SELECT COUNT(*) FROM {t}"))
+            .await
+            .unwrap();
+        let n = b[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
         assert_eq!(n.value(0), 0, "{t}");
     }
     let sections = summary::summarize(&engine).await.unwrap();

@@ -59,8 +59,12 @@ impl Rng {
     }
 
     /// An index in `0..n` skewed towards 0 (a few popular items, a long tail).
-    fn skewed(&mut self, n: usize, power: i32) -> usize {
-        ((self.unit().powi(power) * n as f64) as usize).min(n - 1)
+    fn skewed(&mut self, n: usize, power: u32) -> usize {
+        let u = self.unit();
+        // Plain products, not `powi`, so the output is the same whatever the
+        // optimisation level.
+        let x = (1..power).fold(u, |acc, _| acc * u);
+        ((x * n as f64) as usize).min(n - 1)
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -99,8 +103,16 @@ const PUBLIC_FIRST_OCTETS: &[u8] = &[
 
 /// Public IPv6 prefixes (/48s of large content and cloud networks).
 const PUBLIC_V6_PREFIXES: &[&str] = &[
-    "2a00:1450:4001", "2606:4700:3033", "2600:9000:2156", "2a03:2880:f12f", "2620:1ec:c11",
-    "2a01:111:f100", "2001:4860:4802", "2a04:4e42:600", "2600:1f18:6b4", "2a02:26f0:fd",
+    "2a00:1450:4001",
+    "2606:4700:3033",
+    "2600:9000:2156",
+    "2a03:2880:f12f",
+    "2620:1ec:c11",
+    "2a01:111:f100",
+    "2001:4860:4802",
+    "2a04:4e42:600",
+    "2600:1f18:6b4",
+    "2a02:26f0:fd",
 ];
 
 impl Hosts {
@@ -139,7 +151,11 @@ impl Hosts {
             .map(|_| {
                 let prefix = rng.pick(PUBLIC_V6_PREFIXES);
                 if rng.chance(0.5) {
-                    format!("{prefix}:{:x}::{:x}", rng.below(0x10000), 1 + rng.below(0xffff))
+                    format!(
+                        "{prefix}:{:x}::{:x}",
+                        rng.below(0x10000),
+                        1 + rng.below(0xffff)
+                    )
                 } else {
                     format!(
                         "{prefix}:{:x}:{:x}:{:x}:{:x}:{:x}",
@@ -158,7 +174,11 @@ impl Hosts {
             public_v4,
             public_v6,
             resolvers_v4: vec!["10.0.0.53", "10.0.0.54", "8.8.8.8", "1.1.1.1", "9.9.9.9"],
-            resolvers_v6: vec!["fd00:b5::53", "2001:4860:4860::8888", "2606:4700:4700::1111"],
+            resolvers_v6: vec![
+                "fd00:b5::53",
+                "2001:4860:4860::8888",
+                "2606:4700:4700::1111",
+            ],
         }
     }
 
@@ -234,7 +254,11 @@ fn tcp_established(rng: &mut Rng, c: &mut Conn, req: (u64, u64), resp: (u64, u64
     // Round trips plus transfer time at 100 kB/s .. 50 MB/s; some sessions
     // stay open idle for minutes.
     let rate = rng.log_between(100_000, 50_000_000);
-    let idle = if rng.chance(0.2) { rng.log_between(1_000_000, 600_000_000) } else { 0 };
+    let idle = if rng.chance(0.2) {
+        rng.log_between(1_000_000, 600_000_000)
+    } else {
+        0
+    };
     c.duration = Some(rng.log_between(2_000, 300_000) + (ob + rb) * 1_000_000 / rate + idle);
     c.orig_bytes = Some(ob);
     c.resp_bytes = Some(rb);
@@ -282,7 +306,12 @@ fn tcp_failed(rng: &mut Rng, c: &mut Conn, v6: bool) {
             c.resp_ip_bytes = syn - 20;
         }
         _ => {
-            let (s, h) = *rng.pick(&[("SH", "ShAFf"), ("OTH", "^hA"), ("SHR", "Hr"), ("OTH", "CCC")]);
+            let (s, h) = *rng.pick(&[
+                ("SH", "ShAFf"),
+                ("OTH", "^hA"),
+                ("SHR", "Hr"),
+                ("OTH", "CCC"),
+            ]);
             c.conn_state = s;
             c.history = Some(h);
             c.duration = Some(rng.log_between(100, 3_000_000));
@@ -448,7 +477,11 @@ fn connection<'h>(rng: &mut Rng, hosts: &'h Hosts) -> Conn<'h> {
                 c.resp_bytes = Some(0);
             }
             c.orig_bytes = Some(n * size);
-            c.duration = Some(if n == 1 { rng.below(200_000) } else { (n - 1) * 1_000_000 + rng.below(200_000) });
+            c.duration = Some(if n == 1 {
+                rng.below(200_000)
+            } else {
+                (n - 1) * 1_000_000 + rng.below(200_000)
+            });
         }
     }
     c

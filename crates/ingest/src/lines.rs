@@ -18,6 +18,17 @@ pub struct Line<'a> {
     pub bytes: &'a [u8],
     /// Full length when the line was longer than the maximum, else `None`.
     pub overlong: Option<u64>,
+    max_len: usize,
+}
+
+impl Line<'_> {
+    /// The quarantine row for a line cut at the maximum length, if it was.
+    /// Every text reader rejects such lines the same way.
+    pub fn overlong_rejection(&self) -> Option<borderscope_schema::Rejection> {
+        self.overlong.map(|len| {
+            borderscope_schema::Rejection::overlong_line(self.number, len, self.max_len, self.bytes)
+        })
+    }
 }
 
 pub struct LineReader<R> {
@@ -92,6 +103,7 @@ impl<R: BufRead> LineReader<R> {
             number: self.number,
             bytes: &self.buf,
             overlong,
+            max_len: self.max_len,
         }))
     }
 }

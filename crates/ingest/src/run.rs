@@ -116,7 +116,9 @@ impl IngestReport {
         let attempted = self.files.iter().filter(|f| {
             !matches!(
                 f.outcome,
-                FileOutcome::AlreadyIngested(_) | FileOutcome::DuplicateInRun(_) | FileOutcome::Empty
+                FileOutcome::AlreadyIngested(_)
+                    | FileOutcome::DuplicateInRun(_)
+                    | FileOutcome::Empty
             )
         });
         let mut any = false;
@@ -174,7 +176,11 @@ fn walk(dir: &Path, seen: &mut HashSet<PathBuf>, out: &mut Vec<PathBuf>) -> Resu
 }
 
 /// Ingests `paths` into `store` as one batch.
-pub async fn ingest(store: &Store, paths: &[PathBuf], opts: &IngestOptions) -> Result<IngestReport> {
+pub async fn ingest(
+    store: &Store,
+    paths: &[PathBuf],
+    opts: &IngestOptions,
+) -> Result<IngestReport> {
     let files = list_files(paths)?;
     let lock = store.lock_writer()?;
     let recovered = store.recover(&lock).await?;
@@ -188,8 +194,7 @@ pub async fn ingest(store: &Store, paths: &[PathBuf], opts: &IngestOptions) -> R
 
     let (tx, mut rx) = mpsc::channel::<(EventTable, RecordBatch)>(4);
     let parse_opts = opts.clone();
-    let parser =
-        tokio::task::spawn_blocking(move || parse_all(files, priors, &parse_opts, tx));
+    let parser = tokio::task::spawn_blocking(move || parse_all(files, priors, &parse_opts, tx));
 
     let mut writer = BatchWriter::new(store, &lock);
     let mut write_error = None;
@@ -235,13 +240,28 @@ fn parse_all(
     let mut todo = Vec::new();
     for path in files {
         match examine(&path) {
-            Err(e) => reports.push(report(&path, None, None, FileOutcome::Unreadable(e.to_string()))),
+            Err(e) => reports.push(report(
+                &path,
+                None,
+                None,
+                FileOutcome::Unreadable(e.to_string()),
+            )),
             Ok(x) if x.size == 0 => reports.push(report(&path, None, None, FileOutcome::Empty)),
             Ok(x) => {
                 if let Some(p) = priors.get(&x.sha256) {
-                    reports.push(report(&path, x.format, Some(x.compression), FileOutcome::AlreadyIngested(p.clone())));
+                    reports.push(report(
+                        &path,
+                        x.format,
+                        Some(x.compression),
+                        FileOutcome::AlreadyIngested(p.clone()),
+                    ));
                 } else if let Some(first) = seen.get(&x.sha256) {
-                    reports.push(report(&path, x.format, Some(x.compression), FileOutcome::DuplicateInRun(first.clone())));
+                    reports.push(report(
+                        &path,
+                        x.format,
+                        Some(x.compression),
+                        FileOutcome::DuplicateInRun(first.clone()),
+                    ));
                 } else {
                     seen.insert(x.sha256.clone(), path.clone());
                     todo.push((path, x));
@@ -251,7 +271,12 @@ fn parse_all(
     }
     // A collector receives NetFlow templates before the data that needs them;
     // reading capture files in capture order reproduces that.
-    todo.sort_by_key(|(_, x)| (x.format == Some(Format::NetflowPcap), x.first_packet.unwrap_or(i64::MIN)));
+    todo.sort_by_key(|(_, x)| {
+        (
+            x.format == Some(Format::NetflowPcap),
+            x.first_packet.unwrap_or(i64::MIN),
+        )
+    });
 
     let ctx = |path: &Path, format: Option<Format>| FileContext {
         source_file: path.display().to_string(),
@@ -279,7 +304,9 @@ fn parse_all(
             }
         };
         if let Some(e) = sink.take_failure() {
-            return Err(anyhow::Error::new(e).context(format!("while ingesting {}", path.display())));
+            return Err(
+                anyhow::Error::new(e).context(format!("while ingesting {}", path.display()))
+            );
         }
         rejected_total += sink.counts.rejected;
         records.push(IngestRecord {
@@ -314,7 +341,12 @@ fn parse_all(
     Ok((reports, records, aborted))
 }
 
-fn report(path: &Path, format: Option<Format>, compression: Option<Compression>, outcome: FileOutcome) -> FileReport {
+fn report(
+    path: &Path,
+    format: Option<Format>,
+    compression: Option<Compression>,
+    outcome: FileOutcome,
+) -> FileReport {
     FileReport {
         path: path.to_path_buf(),
         format,
@@ -379,7 +411,13 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-fn read_one(path: &Path, format: Format, opts: &IngestOptions, state: &mut ReaderState, sink: &mut BatchSink) {
+fn read_one(
+    path: &Path,
+    format: Format,
+    opts: &IngestOptions,
+    state: &mut ReaderState,
+    sink: &mut BatchSink,
+) {
     let read_opts = ReadOptions {
         max_line: opts.max_line,
         file_name: path
@@ -396,7 +434,15 @@ fn read_one(path: &Path, format: Format, opts: &IngestOptions, state: &mut Reade
     let result = File::open(path)
         .map(counted)
         .and_then(|c| input::wrap(Box::new(c)))
-        .and_then(|(mut reader, _)| formats::read(format, &mut reader as &mut dyn BufRead, &read_opts, state, sink));
+        .and_then(|(mut reader, _)| {
+            formats::read(
+                format,
+                &mut reader as &mut dyn BufRead,
+                &read_opts,
+                state,
+                sink,
+            )
+        });
     if let Err(e) = result {
         // Rows read before the failure are kept; the rest of the file is
         // recorded as unreadable rather than silently missing.

@@ -13,7 +13,12 @@ const ZEEK_HEADER: &str = "#separator \\x09\n#set_separator\t,\n#empty_field\t(e
 #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n#types\ttime\tstring\taddr\tport\taddr\tport\tenum\n";
 
 fn conn_line(i: usize) -> String {
-    format!("{}.5\tC{i}\t10.0.0.{}\t{}\t192.0.2.7\t443\ttcp\n", 1_700_000_000 + i, i % 250, 1024 + i)
+    format!(
+        "{}.5\tC{i}\t10.0.0.{}\t{}\t192.0.2.7\t443\ttcp\n",
+        1_700_000_000 + i,
+        i % 250,
+        1024 + i
+    )
 }
 
 fn zeek_log(rows: usize) -> String {
@@ -31,30 +36,46 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 async fn run(store: &Store, paths: &[PathBuf]) -> IngestReport {
-    ingest(store, paths, &IngestOptions::default()).await.unwrap()
+    ingest(store, paths, &IngestOptions::default())
+        .await
+        .unwrap()
 }
 
 async fn query(store: &Store, sql: &str) -> Vec<datafusion::arrow::record_batch::RecordBatch> {
     let ctx = SessionContext::new();
-    store.snapshot().await.unwrap().register(store, &ctx).await.unwrap();
+    store
+        .snapshot()
+        .await
+        .unwrap()
+        .register(store, &ctx)
+        .await
+        .unwrap();
     ctx.sql(sql).await.unwrap().collect().await.unwrap()
 }
 
 async fn count(store: &Store, sql: &str) -> i64 {
     let b = query(store, sql).await;
-    b[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap().value(0)
+    b[0].column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .value(0)
 }
 
 async fn fresh() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::create_or_open(&dir.path().join("store")).await.unwrap();
+    let store = Store::create_or_open(&dir.path().join("store"))
+        .await
+        .unwrap();
     (dir, store)
 }
 
 #[tokio::test]
 async fn binary_garbage_is_one_quarantined_file_not_a_failure() {
     let (dir, store) = fresh().await;
-    let garbage: Vec<u8> = (0..50_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let garbage: Vec<u8> = (0..50_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let bad = write(dir.path(), "garbage.bin", &garbage);
     let good = write(dir.path(), "conn.log", zeek_log(20).as_bytes());
     let report = run(&store, &[bad.clone(), good]).await;
@@ -78,8 +99,16 @@ async fn garbage_lines_inside_a_log_are_quarantined_with_line_numbers() {
     let report = run(&store, &[p]).await;
     let f = &report.files[0];
     assert_eq!((f.counts.stored, f.counts.rejected), (11, 1));
-    let b = query(&store, "SELECT position, position_unit, reason FROM quarantine").await;
-    let pos = b[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap();
+    let b = query(
+        &store,
+        "SELECT position, position_unit, reason FROM quarantine",
+    )
+    .await;
+    let pos = b[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap();
     assert_eq!(pos.value(0), 18, "7 header lines, 10 rows, then the junk");
 }
 
@@ -93,14 +122,29 @@ async fn a_truncated_gzip_keeps_the_rows_before_the_cut() {
     let p = write(dir.path(), "conn.log.gz", &bytes);
     let report = run(&store, &[p]).await;
     let f = &report.files[0];
-    assert!(f.counts.stored > 10_000 && f.counts.stored < 50_000, "{:?}", f.counts);
+    assert!(
+        f.counts.stored > 10_000 && f.counts.stored < 50_000,
+        "{:?}",
+        f.counts
+    );
     // The cut-off last line may be partial (rejected) as well as the I/O error.
-    assert!(f.counts.rejected >= 1 && f.counts.rejected <= 2, "{:?}", f.counts);
+    assert!(
+        f.counts.rejected >= 1 && f.counts.rejected <= 2,
+        "{:?}",
+        f.counts
+    );
     assert_eq!(
-        count(&store, "SELECT COUNT(*) FROM quarantine WHERE reason LIKE 'input ended early%'").await,
+        count(
+            &store,
+            "SELECT COUNT(*) FROM quarantine WHERE reason LIKE 'input ended early%'"
+        )
+        .await,
         1
     );
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM flows").await as u64, f.counts.stored);
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM flows").await as u64,
+        f.counts.stored
+    );
 }
 
 #[tokio::test]
@@ -120,20 +164,46 @@ async fn a_100_mb_line_is_quarantined_cut_and_its_neighbours_kept() {
     let report = run(&store, &[p]).await;
     let f = &report.files[0];
     assert_eq!((f.counts.stored, f.counts.rejected), (4, 1));
-    let b = query(&store, "SELECT raw_len, CAST(length(raw) AS BIGINT) AS kept, reason FROM quarantine").await;
-    let raw_len = b[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap().value(0);
+    let b = query(
+        &store,
+        "SELECT raw_len, CAST(length(raw) AS BIGINT) AS kept, reason FROM quarantine",
+    )
+    .await;
+    let raw_len = b[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .value(0);
     assert_eq!(raw_len, 100 << 20);
-    let kept = b[0].column(1).as_any().downcast_ref::<Int64Array>().unwrap().value(0);
+    let kept = b[0]
+        .column(1)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .value(0);
     assert!(kept <= 64 * 1024);
-    let reason = datafusion::arrow::compute::cast(b[0].column(2), &datafusion::arrow::datatypes::DataType::Utf8).unwrap();
-    let reason = reason.as_any().downcast_ref::<StringArray>().unwrap().value(0);
+    let reason = datafusion::arrow::compute::cast(
+        b[0].column(2),
+        &datafusion::arrow::datatypes::DataType::Utf8,
+    )
+    .unwrap();
+    let reason = reason
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap()
+        .value(0);
     assert!(reason.contains("104857600"), "{reason}");
 }
 
 #[tokio::test]
 async fn wrong_format_and_empty_files_are_reported_and_the_rest_ingested() {
     let (dir, store) = fresh().await;
-    let png = write(dir.path(), "picture.log", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR");
+    let png = write(
+        dir.path(),
+        "picture.log",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    );
     let csv = write(dir.path(), "people.csv", b"name,age\nalice,30\nbob,40\n");
     let empty = write(dir.path(), "empty.log", b"");
     let good = write(dir.path(), "conn.log", zeek_log(5).as_bytes());
@@ -156,7 +226,10 @@ async fn a_run_that_reads_nothing_fails_and_one_with_only_known_files_does_not()
     assert!(!run(&store, &[good.clone()]).await.failed());
     let again = run(&store, &[good]).await;
     assert!(!again.failed(), "already ingested is not a failure");
-    assert!(matches!(again.files[0].outcome, FileOutcome::AlreadyIngested(_)));
+    assert!(matches!(
+        again.files[0].outcome,
+        FileOutcome::AlreadyIngested(_)
+    ));
     assert!(again.commit.is_none());
     assert_eq!(count(&store, "SELECT COUNT(*) FROM flows").await, 5);
 }
@@ -190,7 +263,9 @@ async fn exceeding_max_errors_commits_nothing() {
     assert_eq!(count(&store, "SELECT COUNT(*) FROM flows").await, 0);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM quarantine").await, 0);
     // Not recorded as ingested: a later run with a higher limit reads it.
-    let report = ingest(&store, &[p], &IngestOptions::default()).await.unwrap();
+    let report = ingest(&store, &[p], &IngestOptions::default())
+        .await
+        .unwrap();
     assert_eq!(report.rows_stored(), 5);
     assert_eq!(report.rows_rejected(), 10);
 }

@@ -13,7 +13,11 @@ use datafusion::prelude::SessionContext;
 /// text formats other than JSON always do.
 fn has_timestamps(path: &Path) -> bool {
     let text = std::fs::read(path).unwrap();
-    let first = String::from_utf8_lossy(&text).lines().next().unwrap_or("").to_string();
+    let first = String::from_utf8_lossy(&text)
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
     match serde_json::from_str::<serde_json::Value>(&first) {
         Ok(v) => v.get("ts").is_some() || v.get("timestamp").is_some(),
         Err(_) => true,
@@ -36,9 +40,19 @@ fn data_lines(path: &Path) -> u64 {
 
 async fn count(store: &Store, sql: &str) -> i64 {
     let ctx = SessionContext::new();
-    store.snapshot().await.unwrap().register(store, &ctx).await.unwrap();
+    store
+        .snapshot()
+        .await
+        .unwrap()
+        .register(store, &ctx)
+        .await
+        .unwrap();
     let b = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-    b[0].column(0).as_any().downcast_ref::<Int64Array>().unwrap().value(0)
+    b[0].column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .value(0)
 }
 
 #[tokio::test]
@@ -65,26 +79,51 @@ async fn all_zeek_argus_eve_and_weblog_samples_ingest_without_rejections() {
         let under = |root: &PathBuf| f.path.starts_with(root);
         if name.ends_with(".md") || name.ends_with(".config") {
             // Documentation beside the data is not telemetry.
-            assert!(matches!(f.outcome, FileOutcome::Unrecognized), "{}", f.path.display());
+            assert!(
+                matches!(f.outcome, FileOutcome::Unrecognized),
+                "{}",
+                f.path.display()
+            );
             continue;
         }
         if !has_timestamps(&f.path) {
             // e.g. Zeek's loaded_scripts.log: a list of script names, no events.
-            assert!(matches!(f.outcome, FileOutcome::Unrecognized), "{}", f.path.display());
+            assert!(
+                matches!(f.outcome, FileOutcome::Unrecognized),
+                "{}",
+                f.path.display()
+            );
             continue;
         }
         if let FileOutcome::DuplicateInRun(first) = &f.outcome {
             // Some captures ship byte-identical files; their rows are stored once.
-            assert_eq!(std::fs::read(first).unwrap(), std::fs::read(&f.path).unwrap());
+            assert_eq!(
+                std::fs::read(first).unwrap(),
+                std::fs::read(&f.path).unwrap()
+            );
             continue;
         }
-        assert!(matches!(f.outcome, FileOutcome::Ingested), "{}: {:?}", f.path.display(), f.outcome);
+        assert!(
+            matches!(f.outcome, FileOutcome::Ingested),
+            "{}: {:?}",
+            f.path.display(),
+            f.outcome
+        );
         assert_eq!(f.counts.rejected, 0, "{}: rejected rows", f.path.display());
         // Every line is accounted for: stored, rejected or skipped.
-        assert_eq!(f.counts.read(), all_lines(&f.path), "{}: stored+rejected+skipped", f.path.display());
+        assert_eq!(
+            f.counts.read(),
+            all_lines(&f.path),
+            "{}: stored+rejected+skipped",
+            f.path.display()
+        );
         let is_conn = name.starts_with("conn") || name.starts_with("labeled-conn");
         if under(&zeek) {
-            assert!(matches!(f.format, Some(Format::ZeekTsv) | Some(Format::ZeekJson)), "{}", f.path.display());
+            assert!(
+                matches!(f.format, Some(Format::ZeekTsv) | Some(Format::ZeekJson)),
+                "{}",
+                f.path.display()
+            );
             if is_conn {
                 assert_eq!(f.counts.stored, data_lines(&f.path), "{}", f.path.display());
                 expected_flows += f.counts.stored;
@@ -93,7 +132,12 @@ async fn all_zeek_argus_eve_and_weblog_samples_ingest_without_rejections() {
             assert_eq!(f.format, Some(Format::Argus));
             // The header line, and Argus management (`man`) and non-IP (`llc`,
             // MAC-addressed) records, are skipped: they are not IP flows.
-            assert!(f.counts.skipped >= 1 && f.counts.skipped <= 3, "{}: {:?}", f.path.display(), f.counts);
+            assert!(
+                f.counts.skipped >= 1 && f.counts.skipped <= 3,
+                "{}: {:?}",
+                f.path.display(),
+                f.counts
+            );
             expected_flows += f.counts.stored;
         } else if under(&eve) {
             assert_eq!(f.format, Some(Format::SuricataEve));
@@ -105,8 +149,14 @@ async fn all_zeek_argus_eve_and_weblog_samples_ingest_without_rejections() {
     }
     // EVE flow events: 3,512 in eve-slips-6.json (data set README).
     expected_flows += 3_512;
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM flows").await as u64, expected_flows);
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM weblog").await as u64, expected_web);
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM flows").await as u64,
+        expected_flows
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM weblog").await as u64,
+        expected_web
+    );
     assert_eq!(count(&store, "SELECT COUNT(*) FROM alerts").await, 745);
     assert_eq!(
         count(&store, "SELECT COUNT(*) FROM flows WHERE label = 'Malicious' AND source_file LIKE '%njrat%labeled-conn.log'").await,
@@ -124,7 +174,9 @@ async fn netflow_pcaps_ingest_in_capture_order_so_templates_precede_data() {
     let netflow = require_shared!("netflow/akvorado-netflow-pcaps");
     let dir = tempfile::tempdir().unwrap();
     let store = Store::create_or_open(dir.path()).await.unwrap();
-    let report = ingest(&store, &[netflow], &IngestOptions::default()).await.unwrap();
+    let report = ingest(&store, &[netflow], &IngestOptions::default())
+        .await
+        .unwrap();
     assert!(!report.failed());
     for f in &report.files {
         if f.path.extension().is_some_and(|e| e == "pcap") {

@@ -413,7 +413,8 @@ impl FlowBatch {
     pub fn append(&mut self, ctx: &FileContext, r: &Flow<'_>) {
         self.ts.append_value(r.ts);
         self.duration.append_option(r.duration);
-        self.ends.append(&r.src_ip, r.src_port, &r.dst_ip, r.dst_port);
+        self.ends
+            .append(&r.src_ip, r.src_port, &r.dst_ip, r.dst_port);
         self.transport.append_value(&r.transport);
         self.service.append_option(opt(&r.service));
         self.src_bytes.append_option(count(r.src_bytes));
@@ -423,7 +424,8 @@ impl FlowBatch {
         self.state.append_option(opt(&r.state));
         self.history.append_option(opt(&r.history));
         self.uid.append_option(opt(&r.uid));
-        self.sampling_rate.append_value(i64::from(r.sampling_rate.max(1)));
+        self.sampling_rate
+            .append_value(i64::from(r.sampling_rate.max(1)));
         self.prov
             .append(ctx, opt(&r.sensor), r.line, r.ts, &r.label);
         self.len += 1;
@@ -438,10 +440,8 @@ impl FlowBatch {
     }
 
     pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
-        let mut c: Vec<ArrayRef> = vec![
-            Arc::new(self.ts.finish()),
-            Arc::new(self.duration.finish()),
-        ];
+        let mut c: Vec<ArrayRef> =
+            vec![Arc::new(self.ts.finish()), Arc::new(self.duration.finish())];
         self.ends.finish(&mut c);
         c.push(Arc::new(self.transport.finish()));
         c.push(Arc::new(self.service.finish()));
@@ -1011,7 +1011,10 @@ mod tests {
             .as_any()
             .downcast_ref::<datafusion::arrow::array::Int64Array>()
             .unwrap();
-        assert!(bytes.is_null(0), "a counter past i64::MAX is stored as unknown");
+        assert!(
+            bytes.is_null(0),
+            "a counter past i64::MAX is stored as unknown"
+        );
         let date = batch
             .column_by_name("event_date")
             .unwrap()

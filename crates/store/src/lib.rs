@@ -76,7 +76,11 @@ impl Store {
         let store = Store::open(&root).await?;
         for table in EventTable::ALL {
             store
-                .ensure_table(table.name(), &table.schema(), Some(table.partition_column()))
+                .ensure_table(
+                    table.name(),
+                    &table.schema(),
+                    Some(table.partition_column()),
+                )
                 .await?;
         }
         store
@@ -95,8 +99,9 @@ impl Store {
                 root.display()
             )
         })?;
-        let f: FormatFile = serde_json::from_slice(&text)
-            .with_context(|| format!("{} is not a borderscope store file", format_path.display()))?;
+        let f: FormatFile = serde_json::from_slice(&text).with_context(|| {
+            format!("{} is not a borderscope store file", format_path.display())
+        })?;
         if f.format != STORE_FORMAT {
             bail!(
                 "store at {} has layout version {} but this borderscope reads version {STORE_FORMAT}; re-ingest into a new store",

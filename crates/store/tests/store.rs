@@ -55,7 +55,13 @@ fn record(name: &str, hash: &str) -> IngestRecord {
 
 async fn count_flows(store: &Store) -> i64 {
     let ctx = SessionContext::new();
-    store.snapshot().await.unwrap().register(store, &ctx).await.unwrap();
+    store
+        .snapshot()
+        .await
+        .unwrap()
+        .register(store, &ctx)
+        .await
+        .unwrap();
     let batches = ctx
         .sql("SELECT COUNT(*) FROM flows")
         .await
@@ -114,12 +120,20 @@ async fn data_committed_without_its_manifest_row_is_invisible_then_rolled_back()
     orphan.write(flows(100, 1)).await.unwrap();
     orphan.flush_and_commit(&mut table).await.unwrap();
 
-    assert_eq!(count_flows(&store).await, 7, "readers see the last committed batch only");
+    assert_eq!(
+        count_flows(&store).await,
+        7,
+        "readers see the last committed batch only"
+    );
     let lock = store.lock_writer().unwrap();
     let recovered = store.recover(&lock).await.unwrap();
     assert_eq!(recovered.len(), 1, "{recovered:?}");
     assert!(recovered[0].contains("flows"));
-    assert_eq!(store.recover(&lock).await.unwrap(), Vec::<String>::new(), "recovery is done once");
+    assert_eq!(
+        store.recover(&lock).await.unwrap(),
+        Vec::<String>::new(),
+        "recovery is done once"
+    );
     // The next batch builds on the rolled-back table, not on the orphan.
     let mut w = BatchWriter::new(&store, &lock);
     w.write(EventTable::Flows, flows(3, 2)).await.unwrap();
@@ -128,8 +142,15 @@ async fn data_committed_without_its_manifest_row_is_invisible_then_rolled_back()
     let latest = store.load_latest("flows").await.unwrap();
     let ctx = SessionContext::new();
     latest.update_datafusion_session(&ctx.state()).unwrap();
-    ctx.register_table("latest", latest.table_provider().await.unwrap()).unwrap();
-    let n = ctx.sql("SELECT COUNT(*) FROM latest").await.unwrap().count().await.unwrap();
+    ctx.register_table("latest", latest.table_provider().await.unwrap())
+        .unwrap();
+    let n = ctx
+        .sql("SELECT COUNT(*) FROM latest")
+        .await
+        .unwrap()
+        .count()
+        .await
+        .unwrap();
     assert_eq!(n, 1);
 }
 
@@ -148,7 +169,10 @@ async fn an_empty_batch_commits_nothing() {
 async fn a_missing_store_or_another_layout_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let err = Store::open(&dir.path().join("nope")).await.unwrap_err();
-    assert!(format!("{err:#}").contains("no borderscope store"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("no borderscope store"),
+        "{err:#}"
+    );
     let store_dir = dir.path().join("old");
     Store::create_or_open(&store_dir).await.unwrap();
     std::fs::write(

@@ -51,14 +51,8 @@ pub fn read(input: &mut dyn BufRead, opts: &ReadOptions, sink: &mut dyn Sink) ->
     let mut lines = LineReader::with_max_len(input, opts.max_line);
     let mut reader = Reader::default();
     while let Some(line) = lines.next_line()? {
-        match line.overlong {
-            Some(len) => {
-                let why = format!(
-                    "line is {len} bytes long, over the {} byte limit",
-                    opts.max_line
-                );
-                sink.reject(Rejection::at_line(line.number, why, line.bytes));
-            }
+        match line.overlong_rejection() {
+            Some(r) => sink.reject(r),
             None => reader.line(line.number, line.bytes, sink),
         }
     }
@@ -755,6 +749,11 @@ mod tests {
         assert_eq!(sink.rejections.len(), 1);
         let r = &sink.rejections[0];
         assert_eq!(r.line, 3);
+        assert_eq!(
+            r.raw_len,
+            long.len() as u64,
+            "the real length, not the cut one"
+        );
         assert!(
             r.reason.contains(&format!("{} bytes", long.len())),
             "{}",

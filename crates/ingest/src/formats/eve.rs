@@ -72,14 +72,11 @@ pub fn read(input: &mut dyn BufRead, opts: &ReadOptions, sink: &mut dyn Sink) ->
     let mut lines = LineReader::with_max_len(input, opts.max_line);
     let mut skipped = SkippedTypes::default();
     while let Some(line) = lines.next_line()? {
-        let outcome = match line.overlong {
-            Some(len) => Err(format!(
-                "line is {len} bytes long, over the {} byte limit",
-                opts.max_line
-            )),
-            None => event_line(line.number, line.bytes, sink, &mut skipped),
-        };
-        if let Err(why) = outcome {
+        if let Some(r) = line.overlong_rejection() {
+            sink.reject(r);
+            continue;
+        }
+        if let Err(why) = event_line(line.number, line.bytes, sink, &mut skipped) {
             sink.reject(Rejection::at_line(line.number, why, line.bytes));
         }
     }

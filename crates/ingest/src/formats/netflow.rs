@@ -600,12 +600,13 @@ fn decode_ip(bytes: &[u8]) -> Result<IpPacket<'_>, Undecoded> {
 }
 
 fn decode_ipv4(b: &[u8]) -> Result<IpPacket<'_>, Undecoded> {
-    let header_len = usize::from(b[0] & 0x0f) * 4;
     let (Some(src), Some(dst), Some(total), Some(flags)) =
         (ipv4_at(b, 12), ipv4_at(b, 16), be16(b, 2), be16(b, 6))
     else {
         return Err(Undecoded::Malformed("IPv4 header is truncated"));
     };
+    // The fixed 20 bytes are there (the destination address was read).
+    let header_len = usize::from(b[0] & 0x0f) * 4;
     if header_len < 20 || b.len() < header_len {
         return Err(Undecoded::Malformed("IPv4 header is truncated"));
     }

@@ -70,14 +70,11 @@ pub fn read(input: &mut dyn BufRead, opts: &ReadOptions, sink: &mut dyn Sink) ->
     let mut lines = LineReader::with_max_len(input, opts.max_line);
     let mut w3c = W3c::default();
     while let Some(line) = lines.next_line()? {
-        let outcome = match line.overlong {
-            Some(len) => Err(format!(
-                "line is {len} bytes long, over the {} byte limit",
-                opts.max_line
-            )),
-            None => log_line(line.number, line.bytes, &mut w3c, sink),
-        };
-        if let Err(why) = outcome {
+        if let Some(r) = line.overlong_rejection() {
+            sink.reject(r);
+            continue;
+        }
+        if let Err(why) = log_line(line.number, line.bytes, &mut w3c, sink) {
             sink.reject(Rejection::at_line(line.number, why, line.bytes));
         }
     }
@@ -955,6 +952,7 @@ mod tests {
         assert_eq!(sink.web.len(), 2);
         assert_eq!(sink.rejections.len(), 1);
         assert_eq!(sink.rejections[0].line, 2);
+        assert_eq!(sink.rejections[0].raw_len, long.len() as u64);
         assert!(sink.rejections[0]
             .reason
             .contains(&format!("{} bytes", long.len())));

@@ -99,8 +99,8 @@ pub fn read(input: &mut dyn BufRead, opts: &ReadOptions, sink: &mut dyn Sink) ->
     let mut skipped_types: BTreeMap<String, u64> = BTreeMap::new();
     while let Some(line) = lines.next_line()? {
         let n = line.number;
-        if let Some(len) = line.overlong {
-            sink.reject(Rejection::overlong_line(n, len, opts.max_line, line.bytes));
+        if let Some(r) = line.overlong_rejection() {
+            sink.reject(r);
             continue;
         }
         let bytes = line.bytes;
@@ -114,7 +114,9 @@ pub fn read(input: &mut dyn BufRead, opts: &ReadOptions, sink: &mut dyn Sink) ->
             match kind {
                 Some(kind) => read_json_line(kind, n, bytes, sink),
                 None => {
-                    *skipped_types.entry("unrecognised JSON log".into()).or_default() += 1;
+                    *skipped_types
+                        .entry("unrecognised JSON log".into())
+                        .or_default() += 1;
                     sink.skip(1);
                 }
             }
@@ -331,8 +333,7 @@ impl<'a> TsvRow<'a> {
     }
 
     fn required<T: std::str::FromStr>(&self, name: &str) -> FieldResult<T> {
-        self.parsed(name)?
-            .ok_or_else(|| format!("{name}: missing"))
+        self.parsed(name)?.ok_or_else(|| format!("{name}: missing"))
     }
 
     fn ts(&self) -> FieldResult<Micros> {
@@ -516,8 +517,7 @@ fn tsv_ssl<'a>(r: &TsvRow<'a>, line: u64) -> FieldResult<Tls<'a>> {
 
 fn json_log_kind(first: &[u8], opts: &ReadOptions) -> Option<LogKind> {
     LogKind::from_file_name(&opts.file_name).or_else(|| {
-        let map: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(first).ok()?;
+        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(first).ok()?;
         LogKind::from_fields(|f| map.contains_key(f))
     })
 }
@@ -535,7 +535,9 @@ enum JsonTime<'a> {
 impl JsonTime<'_> {
     fn micros(&self) -> FieldResult<Micros> {
         match self {
-            JsonTime::Secs(s) => micros_from_secs(*s).ok_or_else(|| format!("ts: {s} is not a time")),
+            JsonTime::Secs(s) => {
+                micros_from_secs(*s).ok_or_else(|| format!("ts: {s} is not a time"))
+            }
             JsonTime::Text(t) => chrono::DateTime::parse_from_rfc3339(t)
                 .map(|d| d.timestamp_micros())
                 .map_err(|e| format!("ts: {t:?}: {e}")),
@@ -585,7 +587,8 @@ impl<'a> JsonCommon<'a> {
     fn conn_id(&self) -> FieldResult<ConnId> {
         let ip = |name: &str, v: &Option<Cow<'a, str>>| -> FieldResult<IpAddr> {
             let v = v.as_deref().ok_or_else(|| format!("{name}: missing"))?;
-            v.parse().map_err(|_| format!("{name}: not an IP address: {v:?}"))
+            v.parse()
+                .map_err(|_| format!("{name}: not an IP address: {v:?}"))
         };
         Ok(ConnId {
             orig_h: ip("id.orig_h", &self.orig_h)?,
@@ -596,7 +599,8 @@ impl<'a> JsonCommon<'a> {
     }
 
     fn take_label(&mut self) -> Label<'a> {
-        let keep = |v: Option<Cow<'a, str>>| v.filter(|s| !s.is_empty() && s != "(empty)" && s != "-");
+        let keep =
+            |v: Option<Cow<'a, str>>| v.filter(|s| !s.is_empty() && s != "(empty)" && s != "-");
         Label {
             label: keep(self.label.take()),
             detail: keep(self.detailedlabel.take()),
@@ -691,10 +695,18 @@ struct JsonSsl<'a> {
 
 fn read_json_line(kind: LogKind, n: u64, bytes: &[u8], sink: &mut dyn Sink) {
     let result = match kind {
-        LogKind::Conn => parse(bytes).and_then(|r| json_conn(r, n)).map(|r| sink.flow(&r)),
-        LogKind::Dns => parse(bytes).and_then(|r| json_dns(r, n)).map(|r| sink.dns(&r)),
-        LogKind::Http => parse(bytes).and_then(|r| json_http(r, n)).map(|r| sink.http(&r)),
-        LogKind::Ssl => parse(bytes).and_then(|r| json_ssl(r, n)).map(|r| sink.tls(&r)),
+        LogKind::Conn => parse(bytes)
+            .and_then(|r| json_conn(r, n))
+            .map(|r| sink.flow(&r)),
+        LogKind::Dns => parse(bytes)
+            .and_then(|r| json_dns(r, n))
+            .map(|r| sink.dns(&r)),
+        LogKind::Http => parse(bytes)
+            .and_then(|r| json_http(r, n))
+            .map(|r| sink.http(&r)),
+        LogKind::Ssl => parse(bytes)
+            .and_then(|r| json_ssl(r, n))
+            .map(|r| sink.tls(&r)),
     };
     if let Err(reason) = result {
         sink.reject(Rejection::at_line(n, reason, bytes));
@@ -742,8 +754,14 @@ fn json_dns(mut r: JsonDns<'_>, line: u64) -> FieldResult<Dns<'_>> {
         server_port: id.resp_p,
         transport: r.proto.take(),
         query: r.query.take(),
-        qtype: r.qtype_name.take().or_else(|| r.qtype.take().map(NumOrText::text)),
-        rcode: r.rcode_name.take().or_else(|| r.rcode.take().map(NumOrText::text)),
+        qtype: r
+            .qtype_name
+            .take()
+            .or_else(|| r.qtype.take().map(NumOrText::text)),
+        rcode: r
+            .rcode_name
+            .take()
+            .or_else(|| r.rcode.take().map(NumOrText::text)),
         answers: std::mem::take(&mut r.answers),
         ttls: std::mem::take(&mut r.ttls),
         label: r.common.take_label(),
@@ -839,7 +857,9 @@ mod tests {
     #[test]
     fn sniffs_tsv_and_json_but_not_eve() {
         assert!(sniff_tsv(HEADER.as_bytes()));
-        assert!(sniff_json(br#"{"ts":1.5,"uid":"C1","id.orig_h":"10.0.0.1"}"#));
+        assert!(sniff_json(
+            br#"{"ts":1.5,"uid":"C1","id.orig_h":"10.0.0.1"}"#
+        ));
         assert!(!sniff_json(br#"{"timestamp":"x","event_type":"flow"}"#));
         assert!(!sniff_tsv(b"StartTime,Dur,Proto"));
         assert!(!sniff_json(b"\x00\x01garbage"));
@@ -976,8 +996,14 @@ not json
                 .count()
         };
         // Figures from the data set's own README.
-        assert_eq!((count("Malicious"), count("Background"), count("Benign")), (244, 739, 9));
-        assert!(s.flows.iter().all(|f| f.ts < 86_400_000_000), "CTU relative times kept as is");
+        assert_eq!(
+            (count("Malicious"), count("Background"), count("Benign")),
+            (244, 739, 9)
+        );
+        assert!(
+            s.flows.iter().all(|f| f.ts < 86_400_000_000),
+            "CTU relative times kept as is"
+        );
     }
 
     #[test]
@@ -986,9 +1012,16 @@ not json
         let mut checked = 0;
         for dir in std::fs::read_dir(&root).unwrap() {
             let dir = dir.unwrap().path();
-            let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+            let mut files: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
             if dir.join("data").is_dir() {
-                files.extend(std::fs::read_dir(dir.join("data")).unwrap().map(|e| e.unwrap().path()));
+                files.extend(
+                    std::fs::read_dir(dir.join("data"))
+                        .unwrap()
+                        .map(|e| e.unwrap().path()),
+                );
             }
             for f in files {
                 let name = f.file_name().unwrap().to_string_lossy().to_string();
@@ -999,7 +1032,10 @@ not json
                 assert_eq!(s.rejections, vec![], "{}", f.display());
                 let stored = LogKind::from_file_name(&name).is_some();
                 let text = std::fs::read_to_string(&f).unwrap();
-                let data = text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).count();
+                let data = text
+                    .lines()
+                    .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                    .count();
                 if stored {
                     assert_eq!(s.rows(), data, "{}", f.display());
                     checked += 1;
@@ -1022,7 +1058,10 @@ not json
         assert_eq!(first.label.detail.as_deref(), Some("ESET"));
         let ssl = require_shared!("zeek/ctu50-normal-attacked-008/data/ssl.log.labeled");
         let s = read_file(&ssl);
-        assert_eq!(s.tls[0].sni.as_deref(), Some("settings-win.data.microsoft.com"));
+        assert_eq!(
+            s.tls[0].sni.as_deref(),
+            Some("settings-win.data.microsoft.com")
+        );
         assert_eq!(s.tls[0].established, Some(false));
     }
 }

@@ -201,7 +201,7 @@ pub async fn ingest(
     while let Some((table, batch)) = rx.recv().await {
         opts.progress.rows(batch.num_rows() as u64);
         if write_error.is_none() {
-            if let Err(e) = writer.write(table, batch).await {
+            if let Err(e) = writer.write(table.name(), batch).await {
                 // Keep draining so the parser is not blocked, then report.
                 write_error = Some(e);
             }

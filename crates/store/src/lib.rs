@@ -129,6 +129,19 @@ impl Store {
             .map_err(|_| anyhow::anyhow!("cannot make a URL of {}", path.display()))
     }
 
+    /// Every table in the store folder.
+    pub fn table_names(&self) -> Result<Vec<String>> {
+        let dir = self.root.join("tables");
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .with_context(|| format!("cannot list {}", dir.display()))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join("_delta_log").is_dir())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
     /// Takes the single-writer lock, waiting for another writer to finish.
     pub fn lock_writer(&self) -> Result<WriterLock> {
         let path = self.root.join(".writer.lock");
@@ -199,8 +212,11 @@ impl Store {
         let snapshot = self.snapshot().await?;
         let mut done = Vec::new();
         let mut restored = std::collections::BTreeMap::new();
-        for table in EventTable::ALL {
-            let name = table.name();
+        for name in self.table_names()? {
+            let name = name.as_str();
+            if name == INGESTS_TABLE {
+                continue;
+            }
             let latest = self.load_latest(name).await?;
             let current = latest.version().unwrap_or(0);
             let pinned = snapshot.version(name);

@@ -5,7 +5,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result};
-use borderscope_schema::EventTable;
 use datafusion::prelude::SessionContext;
 
 use crate::manifest::{self, PriorIngest, INGESTS_TABLE};
@@ -18,6 +17,8 @@ pub struct Snapshot {
     versions: BTreeMap<String, u64>,
     /// Version of the `ingests` table itself.
     manifest_version: u64,
+    /// Every table of the store when the snapshot was taken.
+    tables: Vec<String>,
 }
 
 impl Snapshot {
@@ -30,12 +31,10 @@ impl Snapshot {
 
     /// Every table of the store with its pinned version.
     pub fn versions(&self) -> BTreeMap<String, u64> {
-        let mut all: BTreeMap<String, u64> = EventTable::ALL
+        self.tables
             .iter()
-            .map(|t| (t.name().to_string(), self.version(t.name())))
-            .collect();
-        all.insert(INGESTS_TABLE.to_string(), self.manifest_version);
-        all
+            .map(|t| (t.clone(), self.version(t)))
+            .collect()
     }
 
     /// Registers every table, at its pinned version, in a DataFusion context.
@@ -65,6 +64,7 @@ impl Store {
         Ok(Snapshot {
             versions: manifest::pinned_versions(&rows)?,
             manifest_version,
+            tables: self.table_names()?,
         })
     }
 

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
-use borderscope_schema::EventTable;
 use datafusion::arrow::record_batch::RecordBatch;
 use deltalake::kernel::transaction::CommitProperties;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
@@ -28,7 +27,9 @@ pub struct BatchWriter<'s> {
     store: &'s Store,
     _lock: &'s WriterLock,
     batch_id: String,
-    open: BTreeMap<EventTable, OpenTable>,
+    open: BTreeMap<String, OpenTable>,
+    /// Names the batch in `ingests` when it has no input files (e.g. `detect c2`).
+    label: String,
 }
 
 /// What a committed batch produced.
@@ -49,19 +50,28 @@ impl<'s> BatchWriter<'s> {
             _lock: lock,
             batch_id: uuid::Uuid::new_v4().to_string(),
             open: BTreeMap::new(),
+            label: "ingest".into(),
         }
+    }
+
+    /// Names a batch that writes tables without reading input files.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = label.into();
+        self
     }
 
     pub fn batch_id(&self) -> &str {
         &self.batch_id
     }
 
-    pub async fn write(&mut self, table: EventTable, batch: RecordBatch) -> Result<()> {
+    /// Streams `batch` into the named table, which must exist
+    /// ([`Store::ensure_table`]).
+    pub async fn write(&mut self, table: &str, batch: RecordBatch) -> Result<()> {
         if batch.num_rows() == 0 {
             return Ok(());
         }
-        if !self.open.contains_key(&table) {
-            let t = self.store.load_latest(table.name()).await?;
+        if !self.open.contains_key(table) {
+            let t = self.store.load_latest(table).await?;
             let writer = RecordBatchWriter::for_table(&t)?
                 .with_target_file_size(TARGET_FILE_BYTES)
                 .with_commit_properties(CommitProperties::default().with_metadata([(
@@ -69,7 +79,7 @@ impl<'s> BatchWriter<'s> {
                     serde_json::Value::String(self.batch_id.clone()),
                 )]));
             self.open.insert(
-                table,
+                table.to_string(),
                 OpenTable {
                     table: t,
                     writer,
@@ -77,12 +87,12 @@ impl<'s> BatchWriter<'s> {
                 },
             );
         }
-        let open = self.open.get_mut(&table).expect("inserted above");
+        let open = self.open.get_mut(table).expect("inserted above");
         open.rows += batch.num_rows() as u64;
         open.writer
             .write(batch)
             .await
-            .with_context(|| format!("cannot write to table `{}`", table.name()))
+            .with_context(|| format!("cannot write to table `{table}`"))
     }
 
     /// Commits every written table, then the manifest rows for `files`, which
@@ -98,11 +108,22 @@ impl<'s> BatchWriter<'s> {
                 .writer
                 .flush_and_commit(&mut open.table)
                 .await
-                .with_context(|| format!("cannot commit table `{}`", table.name()))?;
-            versions.insert(table.name().to_string(), v);
-            rows.insert(table.name().to_string(), open.rows);
+                .with_context(|| format!("cannot commit table `{table}`"))?;
+            versions.insert(table.clone(), v);
+            rows.insert(table.clone(), open.rows);
         }
         let now = chrono::Utc::now().timestamp_micros();
+        // The manifest row is the commit point, so a batch without input
+        // files still gets one, named by its label.
+        let unnamed = [IngestRecord {
+            source_file: format!("({})", self.label),
+            ..IngestRecord::default()
+        }];
+        let files = if files.is_empty() {
+            &unnamed[..]
+        } else {
+            files
+        };
         let manifest_rows = manifest::batch_rows(&self.batch_id, files, &versions, now)?;
         manifest::append(self.store, manifest_rows, &self.batch_id).await?;
         Ok(Some(CommitReport {

@@ -3,6 +3,9 @@
 use std::sync::Arc;
 
 use borderscope_schema::{EventTable, FileContext, Flow, FlowBatch, Label};
+
+// Keeps the table list in the test in step with the schema crate.
+const FLOWS: EventTable = EventTable::Flows;
 use borderscope_store::{BatchWriter, IngestRecord, Store};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::SessionContext;
@@ -84,8 +87,8 @@ async fn a_committed_batch_is_visible_and_its_hashes_remembered() {
     assert_eq!(count_flows(&store).await, 0);
     let lock = store.lock_writer().unwrap();
     let mut w = BatchWriter::new(&store, &lock);
-    w.write(EventTable::Flows, flows(10, 0)).await.unwrap();
-    w.write(EventTable::Flows, flows(5, 3)).await.unwrap();
+    w.write("flows", flows(10, 0)).await.unwrap();
+    w.write("flows", flows(5, 3)).await.unwrap();
     let report = w.commit(&[record("a.log", "abc")]).await.unwrap().unwrap();
     assert_eq!(report.rows["flows"], 15);
     assert_eq!(count_flows(&store).await, 15);
@@ -108,7 +111,7 @@ async fn data_committed_without_its_manifest_row_is_invisible_then_rolled_back()
     {
         let lock = store.lock_writer().unwrap();
         let mut w = BatchWriter::new(&store, &lock);
-        w.write(EventTable::Flows, flows(7, 0)).await.unwrap();
+        w.write("flows", flows(7, 0)).await.unwrap();
         w.commit(&[record("a.log", "aaa")]).await.unwrap();
     }
     // A process that died between its data commit and its manifest commit
@@ -136,7 +139,7 @@ async fn data_committed_without_its_manifest_row_is_invisible_then_rolled_back()
     );
     // The next batch builds on the rolled-back table, not on the orphan.
     let mut w = BatchWriter::new(&store, &lock);
-    w.write(EventTable::Flows, flows(3, 2)).await.unwrap();
+    w.write("flows", flows(3, 2)).await.unwrap();
     w.commit(&[record("b.log", "bbb")]).await.unwrap();
     assert_eq!(count_flows(&store).await, 10);
     let latest = store.load_latest("flows").await.unwrap();
@@ -191,9 +194,46 @@ async fn reopening_an_existing_store_keeps_its_data() {
         let store = Store::create_or_open(dir.path()).await.unwrap();
         let lock = store.lock_writer().unwrap();
         let mut w = BatchWriter::new(&store, &lock);
-        w.write(EventTable::Flows, flows(4, 0)).await.unwrap();
+        w.write("flows", flows(4, 0)).await.unwrap();
         w.commit(&[record("a.log", "aaa")]).await.unwrap();
     }
     let store = Arc::new(Store::create_or_open(dir.path()).await.unwrap());
     assert_eq!(count_flows(&store).await, 4);
+}
+
+#[tokio::test]
+async fn tables_beyond_the_event_tables_join_the_snapshot_and_labelled_batches_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create_or_open(dir.path()).await.unwrap();
+    let schema = FLOWS.schema();
+    store
+        .ensure_table("derived", &schema, Some("event_date"))
+        .await
+        .unwrap();
+    assert_eq!(store.snapshot().await.unwrap().version("derived"), 0);
+    let lock = store.lock_writer().unwrap();
+    let mut w = BatchWriter::new(&store, &lock).with_label("detect test");
+    w.write("derived", flows(3, 0)).await.unwrap();
+    let report = w.commit(&[]).await.unwrap().unwrap();
+    let snap = store.snapshot().await.unwrap();
+    assert_eq!(snap.version("derived"), report.versions["derived"]);
+    assert!(snap.versions().contains_key("derived"));
+    let ctx = SessionContext::new();
+    snap.register(&store, &ctx).await.unwrap();
+    let n = ctx
+        .sql("SELECT * FROM derived")
+        .await
+        .unwrap()
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(n, 3);
+    let m = ctx
+        .sql("SELECT * FROM ingests WHERE source_file = '(detect test)'")
+        .await
+        .unwrap()
+        .count()
+        .await
+        .unwrap();
+    assert_eq!(m, 1);
 }

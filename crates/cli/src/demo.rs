@@ -3,11 +3,11 @@
 //! samples/make-samples.py), ingests it into a fresh store and prints the
 //! ingest report and the store summary.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use borderscope_engine::Engine;
+use borderscope_engine::{Engine, FunctionContext};
 use borderscope_store::Store;
 
 use crate::ingest;
@@ -39,7 +39,7 @@ pub struct Args {
     pub dir: PathBuf,
 }
 
-pub async fn run(_store: &Path, mmdb: &[PathBuf], args: Args) -> Result<ExitCode> {
+pub async fn run(functions: FunctionContext, args: &Args) -> Result<ExitCode> {
     let telemetry = args.dir.join("telemetry");
     let store_dir = args.dir.join("store");
     if store_dir.exists() {
@@ -66,7 +66,7 @@ pub async fn run(_store: &Path, mmdb: &[PathBuf], args: Args) -> Result<ExitCode
     )
     .await?;
     ingest::print_report(&report);
-    let engine = Engine::over(store, crate::geo::load(mmdb)?).await?;
+    let engine = Engine::over(store, functions).await?;
     println!();
     crate::query::print_summary(&engine, false).await?;
     println!(

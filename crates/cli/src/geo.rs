@@ -32,8 +32,9 @@ pub fn load(mmdb: &[PathBuf]) -> Result<Arc<GeoDb>> {
     Ok(Arc::new(db))
 }
 
-pub fn run(mmdb: &[PathBuf], cmd: Command) -> Result<ExitCode> {
+pub fn run(mmdb: &[PathBuf], cmd: &Command) -> Result<ExitCode> {
     let Command::Lookup { ips, json } = cmd;
+    let json = *json;
     let db = load(mmdb)?;
     let mut bad = 0;
     let mut table = comfy_table::Table::new();

@@ -31,9 +31,9 @@ pub struct Args {
     pub quiet: bool,
 }
 
-pub async fn run(store_path: &Path, args: Args) -> Result<ExitCode> {
+pub async fn run(store_path: &Path, args: &Args) -> Result<ExitCode> {
     let store = Store::create_or_open(store_path).await?;
-    let report = ingest_into(&store, &args).await?;
+    let report = ingest_into(&store, args).await?;
     print_report(&report);
     Ok(if report.failed() {
         ExitCode::FAILURE

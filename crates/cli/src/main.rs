@@ -39,8 +39,31 @@ struct Cli {
     )]
     mmdb: Vec<PathBuf>,
 
+    /// Networks of the defended constituency besides private and reserved
+    /// ranges (CIDR; repeat, or separate with ',' in the environment variable).
+    #[arg(
+        long = "internal",
+        global = true,
+        env = "BORDERSCOPE_INTERNAL",
+        value_delimiter = ','
+    )]
+    internal: Vec<ipnet::IpNet>,
+
     #[command(subcommand)]
     command: Command,
+}
+
+impl Cli {
+    /// Geolocation and constituency for the SQL functions.
+    fn functions(&self) -> anyhow::Result<borderscope_engine::FunctionContext> {
+        let geo = geo::load(&self.mmdb)?;
+        let constituency =
+            borderscope_geo::Constituency::default().with_networks(self.internal.clone());
+        Ok(borderscope_engine::FunctionContext {
+            geo,
+            constituency: std::sync::Arc::new(constituency),
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -60,6 +83,16 @@ enum Command {
     },
 }
 
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Demo(ref a) => demo::run(cli.functions()?, a).await,
+        Command::Ingest(ref a) => ingest::run(&cli.store, a).await,
+        Command::Summary(ref a) => query::summary(&cli.store, cli.functions()?, a).await,
+        Command::Query(ref a) => query::run(&cli.store, cli.functions()?, a).await,
+        Command::Geo { ref command } => geo::run(&cli.mmdb, command),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -70,13 +103,7 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Demo(a) => demo::run(&cli.store, &cli.mmdb, a).await,
-        Command::Ingest(a) => ingest::run(&cli.store, a).await,
-        Command::Summary(a) => query::summary(&cli.store, &cli.mmdb, a).await,
-        Command::Query(a) => query::run(&cli.store, &cli.mmdb, a).await,
-        Command::Geo { command } => geo::run(&cli.mmdb, command),
-    };
+    let result = run(cli).await;
     match result {
         Ok(code) => code,
         Err(e) => {

@@ -1,11 +1,11 @@
 //! `borderscope query SQL` and `borderscope summary`.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use borderscope_engine::{summary, Engine};
+use borderscope_engine::{summary, Engine, FunctionContext};
 
 use crate::output::{self, Format};
 
@@ -26,8 +26,8 @@ pub struct SummaryArgs {
     pub show_sql: bool,
 }
 
-pub async fn run(store: &Path, mmdb: &[PathBuf], args: Args) -> Result<ExitCode> {
-    let engine = Engine::open(store, crate::geo::load(mmdb)?).await?;
+pub async fn run(store: &Path, functions: FunctionContext, args: &Args) -> Result<ExitCode> {
+    let engine = Engine::open(store, functions).await?;
     let batches = engine.sql(&args.sql).await?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -36,8 +36,12 @@ pub async fn run(store: &Path, mmdb: &[PathBuf], args: Args) -> Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn summary(store: &Path, mmdb: &[PathBuf], args: SummaryArgs) -> Result<ExitCode> {
-    let engine = Engine::open(store, crate::geo::load(mmdb)?).await?;
+pub async fn summary(
+    store: &Path,
+    functions: FunctionContext,
+    args: &SummaryArgs,
+) -> Result<ExitCode> {
+    let engine = Engine::open(store, functions).await?;
     print_summary(&engine, args.show_sql).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -6,15 +6,13 @@ pub mod summary;
 pub mod udf;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use borderscope_geo::GeoDb;
 use borderscope_store::{Snapshot, Store};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
-pub use udf::{register_udfs, scalar_udfs};
+pub use udf::{register_udfs, scalar_udfs, FunctionContext};
 
 /// A session over the store as of its last committed ingest.
 pub struct Engine {
@@ -25,19 +23,19 @@ pub struct Engine {
 
 impl Engine {
     /// Opens the store at `root` (which must exist) for querying.
-    pub async fn open(root: &Path, geo: Arc<GeoDb>) -> Result<Engine> {
+    pub async fn open(root: &Path, functions: FunctionContext) -> Result<Engine> {
         let store = Store::open(root).await?;
-        Self::over(store, geo).await
+        Self::over(store, functions).await
     }
 
-    pub async fn over(store: Store, geo: Arc<GeoDb>) -> Result<Engine> {
+    pub async fn over(store: Store, functions: FunctionContext) -> Result<Engine> {
         let snapshot = store.snapshot().await?;
         let config = SessionConfig::new()
             .with_information_schema(true)
             .with_default_catalog_and_schema("borderscope", "store");
         let ctx = SessionContext::new_with_config(config);
         snapshot.register(&store, &ctx).await?;
-        register_udfs(&ctx, geo);
+        register_udfs(&ctx, &functions);
         Ok(Engine {
             ctx,
             store,

@@ -1,5 +1,6 @@
 //! Scalar UDFs that put geolocation into SQL: `ip_country(ip)`,
-//! `ip_asn(ip)`, `ip_asn_org(ip)` and `ip_is_reserved(ip)`.
+//! `ip_asn(ip)`, `ip_asn_org(ip)`, `ip_is_reserved(ip)` and
+//! `ip_is_internal(ip)` (in the defended constituency).
 //!
 //! They take addresses as text (the store's representation) in any of
 //! DataFusion's string encodings, and answer NULL for text that is not an
@@ -9,7 +10,7 @@ use std::hash::{Hash, Hasher};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use borderscope_geo::GeoDb;
+use borderscope_geo::{Constituency, GeoDb};
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
@@ -26,6 +27,7 @@ enum IpFnKind {
     Asn,
     AsnOrg,
     Reserved,
+    Internal,
 }
 
 impl IpFnKind {
@@ -35,6 +37,7 @@ impl IpFnKind {
             IpFnKind::Asn => "ip_asn",
             IpFnKind::AsnOrg => "ip_asn_org",
             IpFnKind::Reserved => "ip_is_reserved",
+            IpFnKind::Internal => "ip_is_internal",
         }
     }
 
@@ -42,7 +45,7 @@ impl IpFnKind {
         match self {
             IpFnKind::Country | IpFnKind::AsnOrg => DataType::Utf8,
             IpFnKind::Asn => DataType::Int64,
-            IpFnKind::Reserved => DataType::Boolean,
+            IpFnKind::Reserved | IpFnKind::Internal => DataType::Boolean,
         }
     }
 }
@@ -52,12 +55,15 @@ impl IpFnKind {
 struct IpFn {
     kind: IpFnKind,
     geo: Arc<GeoDb>,
+    constituency: Arc<Constituency>,
     signature: Signature,
 }
 
 impl PartialEq for IpFn {
     fn eq(&self, other: &Self) -> bool {
-        self.kind == other.kind && Arc::ptr_eq(&self.geo, &other.geo)
+        self.kind == other.kind
+            && Arc::ptr_eq(&self.geo, &other.geo)
+            && Arc::ptr_eq(&self.constituency, &other.constituency)
     }
 }
 
@@ -70,11 +76,12 @@ impl Hash for IpFn {
 }
 
 impl IpFn {
-    fn new(kind: IpFnKind, geo: Arc<GeoDb>) -> Self {
+    fn new(kind: IpFnKind, geo: Arc<GeoDb>, constituency: Arc<Constituency>) -> Self {
         let strings = [DataType::Utf8, DataType::Utf8View, DataType::LargeUtf8];
         IpFn {
             kind,
             geo,
+            constituency,
             signature: Signature::one_of(
                 strings
                     .into_iter()
@@ -113,6 +120,11 @@ impl IpFn {
             IpFnKind::Reserved => Arc::new(BooleanArray::from_iter(
                 (0..n).map(|i| parse(i).map(borderscope_geo::is_reserved)),
             )),
+            IpFnKind::Internal => {
+                Arc::new(BooleanArray::from_iter((0..n).map(|i| {
+                    parse(i).map(|ip| self.constituency.contains(ip, &self.geo))
+                })))
+            }
         }
     }
 }
@@ -156,22 +168,40 @@ impl ScalarUDFImpl for IpFn {
     }
 }
 
-/// Every borderscope scalar function, built over `geo`.
-pub fn scalar_udfs(geo: Arc<GeoDb>) -> Vec<ScalarUDF> {
+/// What the functions answer from: geolocation and the defended constituency.
+#[derive(Clone)]
+pub struct FunctionContext {
+    pub geo: Arc<GeoDb>,
+    pub constituency: Arc<Constituency>,
+}
+
+impl FunctionContext {
+    /// Geolocation with the default constituency (private and reserved ranges).
+    pub fn new(geo: Arc<GeoDb>) -> Self {
+        FunctionContext {
+            geo,
+            constituency: Arc::new(Constituency::default()),
+        }
+    }
+}
+
+/// Every borderscope scalar function.
+pub fn scalar_udfs(f: &FunctionContext) -> Vec<ScalarUDF> {
     [
         IpFnKind::Country,
         IpFnKind::Asn,
         IpFnKind::AsnOrg,
         IpFnKind::Reserved,
+        IpFnKind::Internal,
     ]
     .into_iter()
-    .map(|k| ScalarUDF::from(IpFn::new(k, geo.clone())))
+    .map(|k| ScalarUDF::from(IpFn::new(k, f.geo.clone(), f.constituency.clone())))
     .collect()
 }
 
 /// Registers every borderscope function in a session.
-pub fn register_udfs(ctx: &SessionContext, geo: Arc<GeoDb>) {
-    for f in scalar_udfs(geo) {
-        ctx.register_udf(f);
+pub fn register_udfs(ctx: &SessionContext, f: &FunctionContext) {
+    for u in scalar_udfs(f) {
+        ctx.register_udf(u);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use borderscope_engine::{register_udfs, summary, Engine};
+use borderscope_engine::{register_udfs, summary, Engine, FunctionContext};
 use borderscope_geo::GeoDb;
 use borderscope_store::Store;
 use datafusion::arrow::array::{Array, BooleanArray, Int64Array, StringArray};
@@ -12,7 +12,7 @@ use datafusion::prelude::SessionContext;
 
 fn ctx(geo: GeoDb) -> SessionContext {
     let ctx = SessionContext::new();
-    register_udfs(&ctx, Arc::new(geo));
+    register_udfs(&ctx, &FunctionContext::new(Arc::new(geo)));
     ctx
 }
 
@@ -104,7 +104,7 @@ async fn ip_asn_uses_an_mmdb_asn_database() {
 async fn an_engine_over_a_fresh_store_sees_every_table_and_summarises_it() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::create_or_open(dir.path()).await.unwrap();
-    let engine = Engine::over(store, Arc::new(GeoDb::builtin()))
+    let engine = Engine::over(store, FunctionContext::new(Arc::new(GeoDb::builtin())))
         .await
         .unwrap();
     for t in [
@@ -130,4 +130,31 @@ async fn an_engine_over_a_fresh_store_sees_every_table_and_summarises_it() {
     }
     let sections = summary::summarize(&engine).await.unwrap();
     assert_eq!(sections.len(), summary::queries().len());
+}
+
+#[tokio::test]
+async fn ip_is_internal_follows_the_constituency() {
+    let ctx = SessionContext::new();
+    let f = FunctionContext {
+        geo: Arc::new(GeoDb::builtin()),
+        constituency: Arc::new(
+            borderscope_geo::Constituency::default()
+                .with_networks(["198.51.100.0/24".parse().unwrap()]),
+        ),
+    };
+    register_udfs(&ctx, &f);
+    let got = strings(
+        &ctx,
+        "SELECT CAST(ip_is_internal(ip) AS VARCHAR) FROM (VALUES ('10.0.0.1'), ('198.51.100.9'), ('8.8.8.8'), ('junk')) AS t(ip)",
+    )
+    .await;
+    assert_eq!(
+        got,
+        vec![
+            Some("true".into()),
+            Some("true".into()),
+            Some("false".into()),
+            None
+        ]
+    );
 }

@@ -21,6 +21,7 @@
 //!
 //! This crate deliberately has no Arrow/DataFusion dependency.
 
+mod constituency;
 mod country;
 mod db;
 mod error;
@@ -30,6 +31,7 @@ mod reserved;
 
 pub mod builtin;
 
+pub use constituency::Constituency;
 pub use country::{CountryCode, ParseCountryCodeError};
 pub use db::{AnswerSource, Asn, GeoAnswer, GeoDb, GeoSource};
 pub use error::GeoError;

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 use datafusion::arrow::record_batch::RecordBatch;
 use deltalake::kernel::transaction::CommitProperties;
+use deltalake::protocol::SaveMode;
 use deltalake::writer::{DeltaWriter, RecordBatchWriter};
 use deltalake::DeltaTable;
 
@@ -30,6 +31,8 @@ pub struct BatchWriter<'s> {
     open: BTreeMap<String, OpenTable>,
     /// Names the batch in `ingests` when it has no input files (e.g. `detect c2`).
     label: String,
+    /// Tables whose whole content this batch replaced: name → (version, rows).
+    replaced: BTreeMap<String, (u64, u64)>,
 }
 
 /// What a committed batch produced.
@@ -51,6 +54,7 @@ impl<'s> BatchWriter<'s> {
             batch_id: uuid::Uuid::new_v4().to_string(),
             open: BTreeMap::new(),
             label: "ingest".into(),
+            replaced: BTreeMap::new(),
         }
     }
 
@@ -74,10 +78,7 @@ impl<'s> BatchWriter<'s> {
             let t = self.store.load_latest(table).await?;
             let writer = RecordBatchWriter::for_table(&t)?
                 .with_target_file_size(TARGET_FILE_BYTES)
-                .with_commit_properties(CommitProperties::default().with_metadata([(
-                    "borderscope.batch".to_string(),
-                    serde_json::Value::String(self.batch_id.clone()),
-                )]));
+                .with_commit_properties(self.commit_properties());
             self.open.insert(
                 table.to_string(),
                 OpenTable {
@@ -95,10 +96,37 @@ impl<'s> BatchWriter<'s> {
             .with_context(|| format!("cannot write to table `{table}`"))
     }
 
+    /// Replaces the whole content of `table` with `batches` (findings tables
+    /// are recomputed, not appended to). The new version stays invisible to
+    /// readers until [`BatchWriter::commit`], like appended data.
+    pub async fn replace(&mut self, table: &str, batches: Vec<RecordBatch>) -> Result<()> {
+        if self.open.contains_key(table) {
+            anyhow::bail!("table `{table}` is both appended to and replaced in one batch");
+        }
+        let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
+        let current = self.store.load_latest(table).await?;
+        let written = current
+            .write(batches)
+            .with_save_mode(SaveMode::Overwrite)
+            .with_commit_properties(self.commit_properties())
+            .await
+            .with_context(|| format!("cannot replace the content of table `{table}`"))?;
+        let version = written.version().unwrap_or(0);
+        self.replaced.insert(table.to_string(), (version, rows));
+        Ok(())
+    }
+
+    fn commit_properties(&self) -> CommitProperties {
+        CommitProperties::default().with_metadata([(
+            "borderscope.batch".to_string(),
+            serde_json::Value::String(self.batch_id.clone()),
+        )])
+    }
+
     /// Commits every written table, then the manifest rows for `files`, which
     /// makes the batch visible. With no files and no rows it does nothing.
     pub async fn commit(mut self, files: &[IngestRecord]) -> Result<Option<CommitReport>> {
-        if files.is_empty() && self.open.is_empty() {
+        if files.is_empty() && self.open.is_empty() && self.replaced.is_empty() {
             return Ok(None);
         }
         let mut versions = BTreeMap::new();
@@ -111,6 +139,10 @@ impl<'s> BatchWriter<'s> {
                 .with_context(|| format!("cannot commit table `{table}`"))?;
             versions.insert(table.clone(), v);
             rows.insert(table.clone(), open.rows);
+        }
+        for (table, (v, n)) in &self.replaced {
+            versions.insert(table.clone(), *v);
+            rows.insert(table.clone(), *n);
         }
         let now = chrono::Utc::now().timestamp_micros();
         // The manifest row is the commit point, so a batch without input

@@ -237,3 +237,45 @@ async fn tables_beyond_the_event_tables_join_the_snapshot_and_labelled_batches_c
         .unwrap();
     assert_eq!(m, 1);
 }
+
+#[tokio::test]
+async fn a_replaced_table_shows_only_the_new_content_once_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create_or_open(dir.path()).await.unwrap();
+    store
+        .ensure_table("findings", &FLOWS.schema(), None)
+        .await
+        .unwrap();
+    let count = |store: Store| async move {
+        let ctx = SessionContext::new();
+        store
+            .snapshot()
+            .await
+            .unwrap()
+            .register(&store, &ctx)
+            .await
+            .unwrap();
+        ctx.sql("SELECT * FROM findings")
+            .await
+            .unwrap()
+            .count()
+            .await
+            .unwrap()
+    };
+    let lock = store.lock_writer().unwrap();
+    let mut w = BatchWriter::new(&store, &lock).with_label("run 1");
+    w.replace("findings", vec![flows(5, 0)]).await.unwrap();
+    w.commit(&[]).await.unwrap();
+    assert_eq!(count(store.clone()).await, 5);
+    let mut w = BatchWriter::new(&store, &lock).with_label("run 2");
+    w.replace("findings", vec![flows(2, 0), flows(1, 1)])
+        .await
+        .unwrap();
+    assert_eq!(
+        count(store.clone()).await,
+        5,
+        "not visible before the commit point"
+    );
+    w.commit(&[]).await.unwrap();
+    assert_eq!(count(store.clone()).await, 3);
+}

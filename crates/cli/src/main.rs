@@ -1,8 +1,11 @@
 //! `borderscope`: the command line over the pipeline's crates.
 
 mod demo;
+mod detect;
+mod eval;
 mod geo;
 mod ingest;
+mod intel;
 mod output;
 mod progress;
 mod query;
@@ -76,6 +79,26 @@ enum Command {
     Summary(query::SummaryArgs),
     /// Run SQL over the store's tables, with borderscope's functions.
     Query(query::Args),
+    /// Load threat-intelligence feeds.
+    Intel {
+        #[command(subcommand)]
+        command: intel::Command,
+    },
+    /// Run detectors over the store and write their findings tables.
+    Detect {
+        #[command(subcommand)]
+        command: detect::Command,
+    },
+    /// Explain a finding: its evidence, score parts and the events behind it.
+    Explain {
+        #[command(subcommand)]
+        command: detect::ExplainCommand,
+    },
+    /// Measure detection accuracy on labelled data.
+    Eval {
+        #[command(subcommand)]
+        command: eval::Command,
+    },
     /// Geolocation look-ups.
     Geo {
         #[command(subcommand)]
@@ -89,6 +112,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(ref a) => ingest::run(&cli.store, a).await,
         Command::Summary(ref a) => query::summary(&cli.store, cli.functions()?, a).await,
         Command::Query(ref a) => query::run(&cli.store, cli.functions()?, a).await,
+        Command::Intel { ref command } => intel::run(&cli.store, command).await,
+        Command::Detect { ref command } => detect::run(&cli.store, cli.functions()?, command).await,
+        Command::Explain { ref command } => {
+            detect::explain(&cli.store, cli.functions()?, command).await
+        }
+        Command::Eval { ref command } => eval::run(cli.functions()?, command).await,
         Command::Geo { ref command } => geo::run(&cli.mmdb, command),
     }
 }

@@ -19,6 +19,7 @@ pub struct Engine {
     ctx: SessionContext,
     store: Store,
     snapshot: Snapshot,
+    functions: FunctionContext,
 }
 
 impl Engine {
@@ -40,6 +41,7 @@ impl Engine {
             ctx,
             store,
             snapshot,
+            functions,
         })
     }
 
@@ -49,6 +51,10 @@ impl Engine {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn functions(&self) -> &FunctionContext {
+        &self.functions
     }
 
     pub fn snapshot(&self) -> &Snapshot {

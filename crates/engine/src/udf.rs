@@ -16,8 +16,8 @@ use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{exec_err, Result, ScalarValue};
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
-    Volatility,
+    AggregateUDF, ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    TypeSignature, Volatility,
 };
 use datafusion::prelude::SessionContext;
 
@@ -199,9 +199,17 @@ pub fn scalar_udfs(f: &FunctionContext) -> Vec<ScalarUDF> {
     .collect()
 }
 
+/// Every borderscope aggregate function.
+pub fn aggregate_udfs() -> Vec<AggregateUDF> {
+    vec![borderscope_detect::c2::beacon::beacon_udaf()]
+}
+
 /// Registers every borderscope function in a session.
 pub fn register_udfs(ctx: &SessionContext, f: &FunctionContext) {
     for u in scalar_udfs(f) {
         ctx.register_udf(u);
+    }
+    for u in aggregate_udfs() {
+        ctx.register_udaf(u);
     }
 }

@@ -1,0 +1,276 @@
+//! Control servers and the hosts they control: every kind of evidence is a
+//! SQL plan over the store, giving rows of `c2_evidence` per (host, server);
+//! the evidence is combined per pair into `c2_control` and per server into
+//! `c2_servers`.
+//!
+//! A host is an address of the constituency (`ip_is_internal`), a server one
+//! outside it. Scores combine as independent evidence (noisy-or:
+//! `1 - Π(1 - s)`), so two weak signals can make a finding that neither makes
+//! alone, and every finding keeps the list of its evidence kinds and a
+//! readable account of each.
+
+use anyhow::{Context, Result};
+use borderscope_schema::Micros;
+use std::sync::Arc;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::SessionContext;
+
+/// What `detect c2` is asked to do.
+#[derive(Debug, Clone)]
+pub struct C2Config {
+    /// Only events at or after this time (µs since the epoch).
+    pub from: Option<Micros>,
+    /// Only events before this time.
+    pub to: Option<Micros>,
+    /// Beacon scores at or above this are evidence (weaker ones are ignored).
+    pub min_beacon_evidence: f64,
+    /// A pair whose combined score reaches this is a control relation.
+    pub control_threshold: f64,
+    /// Connections a pair needs before its regularity means anything.
+    pub min_connections: i64,
+    /// Days an indicator stays valid before its first and after its last
+    /// sighting in the feed.
+    pub intel_grace_days: i64,
+}
+
+impl Default for C2Config {
+    fn default() -> Self {
+        C2Config {
+            from: None,
+            to: None,
+            min_beacon_evidence: 0.5,
+            control_threshold: 0.7,
+            min_connections: 4,
+            intel_grace_days: 30,
+        }
+    }
+}
+
+pub const EVIDENCE_TABLE: &str = "c2_evidence";
+pub const CONTROL_TABLE: &str = "c2_control";
+pub const SERVERS_TABLE: &str = "c2_servers";
+
+impl C2Config {
+    /// SQL predicate on a `ts` column for the configured period.
+    fn window(&self, ts: &str) -> String {
+        let mut w = vec!["TRUE".to_string()];
+        if let Some(f) = self.from {
+            w.push(format!("{ts} >= to_timestamp_micros({f})"));
+        }
+        if let Some(t) = self.to {
+            w.push(format!("{ts} < to_timestamp_micros({t})"));
+        }
+        w.join(" AND ")
+    }
+}
+
+/// Beacons: regular, similar-sized connections from a host to a server. A
+/// pair needs a period (at least four distinct beats, connections within a
+/// second of each other being one beat): a burst of page loads is not a
+/// beacon however regular its sizes.
+pub fn beacon_sql(c: &C2Config) -> String {
+    let w = c.window("ts");
+    format!(
+        "WITH span AS (SELECT MIN(ts) AS s, MAX(ts) AS e FROM flows WHERE {w}), \
+         pairs AS ( \
+           SELECT src_ip AS host, dst_ip AS server, MIN(dst_port) AS port, \
+                  beacon_score(ts, src_bytes, span.s, span.e) AS p \
+           FROM flows CROSS JOIN span \
+           WHERE {w} AND ip_is_internal(src_ip) AND NOT ip_is_internal(dst_ip) \
+           GROUP BY src_ip, dst_ip) \
+         SELECT host, server, port, 'beacon' AS kind, p['score'] AS score, \
+                p['first_seen'] AS first_seen, p['last_seen'] AS last_seen, \
+                p['first_seen'] AS detected_at, p['connections'] AS flows, \
+                CAST(NULL AS VARCHAR) AS family, \
+                concat('connections=', p['connections'], ' period_s=', round(p['period_s'], 1), \
+                       ' ts=', round(p['ts_score'], 3), ' size=', round(p['ds_score'], 3), \
+                       ' hourly=', round(p['hist_score'], 3), ' duration=', round(p['dur_score'], 3), \
+                       CASE WHEN p['strobe'] THEN ' strobe' ELSE '' END) AS detail \
+         FROM pairs \
+         WHERE p['connections'] >= {min} AND p['period_s'] IS NOT NULL AND p['score'] >= {min_score}",
+        min = c.min_connections,
+        min_score = c.min_beacon_evidence,
+    )
+}
+
+/// Threat intelligence: flows to listed C2 addresses, and look-ups, HTTP
+/// requests and TLS sessions naming listed C2 domains (or their subdomains),
+/// each within the indicator's validity.
+pub fn intel_sql(c: &C2Config) -> String {
+    let valid = |ts: &str| {
+        format!(
+            "(i.first_seen IS NULL OR {ts} >= i.first_seen - INTERVAL '{g} days') \
+             AND (i.last_seen IS NULL OR {ts} <= i.last_seen + INTERVAL '{g} days')",
+            g = c.intel_grace_days
+        )
+    };
+    let domain_match =
+        |col: &str| format!("(lower({col}) = i.value OR lower({col}) LIKE concat('%.', i.value))");
+    let score = "MAX(COALESCE(i.confidence, 80)) / 100.0";
+    let pick = "MAX(i.family) AS family, \
+                concat('indicator ', MAX(i.value), ' (', MAX(i.feed), COALESCE(concat(', ', MAX(i.campaign)), ''), ')') AS detail";
+    format!(
+        "SELECT f.src_ip AS host, f.dst_ip AS server, MIN(f.dst_port) AS port, 'intel' AS kind, {score} AS score, \
+                MIN(f.ts) AS first_seen, MAX(f.ts) AS last_seen, MIN(f.ts) AS detected_at, COUNT(*) AS flows, {pick} \
+         FROM flows f JOIN intel i ON i.kind = 'ip' AND i.value = f.dst_ip \
+         WHERE {w} AND i.threat = 'botnet_cc' AND {vf} \
+           AND ip_is_internal(f.src_ip) AND NOT ip_is_internal(f.dst_ip) \
+         GROUP BY f.src_ip, f.dst_ip \
+         UNION ALL \
+         SELECT d.client_ip, d.answer, CAST(NULL AS INT), 'intel', {score}, \
+                MIN(d.ts), MAX(d.ts), MIN(d.ts), COUNT(*), {pick} \
+         FROM (SELECT ts, client_ip, query, unnest(answers) AS answer FROM dns WHERE {wd}) d \
+              JOIN intel i ON i.kind = 'domain' AND {dq} \
+         WHERE i.threat = 'botnet_cc' AND {vd} AND ip_is_internal(d.client_ip) \
+           AND ip_is_reserved(d.answer) IS NOT NULL AND NOT ip_is_internal(d.answer) \
+         GROUP BY d.client_ip, d.answer \
+         UNION ALL \
+         SELECT h.client_ip, h.server_ip, MIN(h.server_port), 'intel', {score}, \
+                MIN(h.ts), MAX(h.ts), MIN(h.ts), COUNT(*), {pick} \
+         FROM (SELECT ts, client_ip, server_ip, server_port, host AS name FROM http WHERE {wd} \
+               UNION ALL SELECT ts, client_ip, server_ip, server_port, sni FROM tls WHERE {wd}) h \
+              JOIN intel i ON i.kind = 'domain' AND {dh} \
+         WHERE i.threat = 'botnet_cc' AND {vh} \
+           AND ip_is_internal(h.client_ip) AND NOT ip_is_internal(h.server_ip) \
+         GROUP BY h.client_ip, h.server_ip",
+        w = c.window("f.ts"),
+        wd = c.window("ts"),
+        vf = valid("f.ts"),
+        vd = valid("d.ts"),
+        vh = valid("h.ts"),
+        dq = domain_match("d.query"),
+        dh = domain_match("h.name"),
+    )
+}
+
+/// IDS alerts that name a trojan, a botnet or command-and-control traffic
+/// between a host and an outside server. A signature that says "command and
+/// control" (or C2, CnC, checkin) is strong evidence; a trojan category alone
+/// is weaker, because the same categories fire on inbound exploits.
+pub fn ids_sql(c: &C2Config) -> String {
+    let w = c.window("ts");
+    let text = "concat(COALESCE(category, ''), ' ', signature)";
+    format!(
+        "SELECT CASE WHEN ip_is_internal(src_ip) THEN src_ip ELSE dst_ip END AS host, \
+                CASE WHEN ip_is_internal(src_ip) THEN dst_ip ELSE src_ip END AS server, \
+                MIN(CASE WHEN ip_is_internal(src_ip) THEN dst_port ELSE src_port END) AS port, \
+                'ids' AS kind, \
+                MAX(CASE WHEN regexp_like({text}, '(?i)(command and control|\\bc2\\b|\\bcnc\\b|c&c|checkin|check-in|beacon)') \
+                         THEN 0.9 ELSE 0.6 END) AS score, \
+                MIN(ts) AS first_seen, MAX(ts) AS last_seen, MIN(ts) AS detected_at, COUNT(*) AS flows, \
+                CAST(NULL AS VARCHAR) AS family, \
+                concat(COUNT(*), ' alerts, e.g. ', MAX(signature)) AS detail \
+         FROM alerts \
+         WHERE {w} AND src_ip IS NOT NULL AND dst_ip IS NOT NULL \
+           AND regexp_like({text}, '(?i)(trojan|command and control|\\bc2\\b|\\bcnc\\b|c&c|botnet|checkin)') \
+           AND ip_is_internal(src_ip) <> ip_is_internal(dst_ip) \
+         GROUP BY 1, 2"
+    )
+}
+
+/// All evidence rows, one per (host, server, kind).
+pub fn evidence_sql(c: &C2Config) -> String {
+    format!(
+        "SELECT host, server, port, kind, CAST(score AS DOUBLE) AS score, first_seen, last_seen, detected_at, \
+                CAST(flows AS BIGINT) AS flows, family, detail FROM ({}) \
+         UNION ALL SELECT host, server, port, kind, CAST(score AS DOUBLE), first_seen, last_seen, detected_at, \
+                CAST(flows AS BIGINT), family, detail FROM ({}) \
+         UNION ALL SELECT host, server, port, kind, CAST(score AS DOUBLE), first_seen, last_seen, detected_at, \
+                CAST(flows AS BIGINT), family, detail FROM ({})",
+        beacon_sql(c),
+        intel_sql(c),
+        ids_sql(c)
+    )
+}
+
+/// Names under which one run's intermediate results are queried; not the
+/// stored tables, which hold the previous run's findings until this one
+/// commits.
+const RUN_EVIDENCE: &str = "c2_run_evidence";
+const RUN_CONTROL: &str = "c2_run_control";
+
+/// Pairs whose combined evidence reaches the threshold.
+pub fn control_sql(c: &C2Config) -> String {
+    format!(
+        "SELECT server, host, MIN(port) AS port, MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen, \
+                MIN(detected_at) AS detected_at, MAX(flows) AS flows, \
+                1 - exp(SUM(ln(1 - least(score, 0.999)))) AS score, \
+                array_agg(DISTINCT kind) AS evidence, MAX(family) AS family \
+         FROM {RUN_EVIDENCE} GROUP BY server, host \
+         HAVING 1 - exp(SUM(ln(1 - least(score, 0.999)))) >= {t}",
+        t = c.control_threshold
+    )
+}
+
+/// One row per control server.
+pub fn servers_sql() -> String {
+    format!(
+        "SELECT c.server AS ip, COUNT(DISTINCT c.host) AS hosts, MIN(c.first_seen) AS first_seen, \
+                MAX(c.last_seen) AS last_seen, MAX(c.score) AS score, SUM(c.flows) AS flows, \
+                MAX(c.family) AS family, \
+                array_distinct(flatten(array_agg(c.evidence))) AS evidence, \
+                array_agg(DISTINCT c.port) FILTER (WHERE c.port IS NOT NULL) AS ports, \
+                (SELECT array_agg(DISTINCT d.query) FROM (SELECT query, unnest(answers) AS a FROM dns) d WHERE d.a = c.server) AS domains \
+         FROM {RUN_CONTROL} c GROUP BY c.server"
+    )
+}
+
+/// The findings of one run, as record batches ready to store.
+pub struct C2Findings {
+    pub evidence: Vec<RecordBatch>,
+    pub control: Vec<RecordBatch>,
+    pub servers: Vec<RecordBatch>,
+}
+
+async fn collect(ctx: &SessionContext, what: &str, sql: &str) -> Result<Vec<RecordBatch>> {
+    ctx.sql(sql)
+        .await
+        .with_context(|| format!("cannot plan {what}: {sql}"))?
+        .collect()
+        .await
+        .with_context(|| format!("cannot compute {what}"))
+}
+
+/// An in-memory table of `batches` (possibly none) with `schema`.
+fn mem_table(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Arc<MemTable>> {
+    let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
+    Ok(Arc::new(MemTable::try_new(schema, vec![batches.to_vec()])?))
+}
+
+async fn stage(
+    ctx: &SessionContext,
+    name: &str,
+    what: &str,
+    sql: &str,
+) -> Result<Vec<RecordBatch>> {
+    let df = ctx
+        .sql(sql)
+        .await
+        .with_context(|| format!("cannot plan {what}: {sql}"))?;
+    let schema = df.schema().inner().clone();
+    let batches = df
+        .collect()
+        .await
+        .with_context(|| format!("cannot compute {what}"))?;
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, mem_table(schema, &batches)?)?;
+    Ok(batches)
+}
+
+/// Runs every plan. The session must have the store's tables (including
+/// `intel`) and borderscope's functions registered.
+pub async fn detect(ctx: &SessionContext, c: &C2Config) -> Result<C2Findings> {
+    let evidence = stage(ctx, RUN_EVIDENCE, "C2 evidence", &evidence_sql(c)).await?;
+    let control = stage(ctx, RUN_CONTROL, "C2 control pairs", &control_sql(c)).await?;
+    let servers = collect(ctx, "C2 servers", &servers_sql()).await?;
+    ctx.deregister_table(RUN_EVIDENCE)?;
+    ctx.deregister_table(RUN_CONTROL)?;
+    Ok(C2Findings {
+        evidence,
+        control,
+        servers,
+    })
+}

@@ -1,0 +1,144 @@
+//! The C2 findings tables as stored: fixed schemas (documented in
+//! docs/schema.md), and storing one run's findings atomically.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use borderscope_store::{BatchWriter, CommitReport, Store};
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use super::detector::{C2Findings, CONTROL_TABLE, EVIDENCE_TABLE, SERVERS_TABLE};
+
+fn ts() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn list(item: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new("item", item, true)))
+}
+
+fn f(name: &str, dt: DataType) -> Field {
+    Field::new(name, dt, true)
+}
+
+pub fn evidence_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        f("host", DataType::Utf8),
+        f("server", DataType::Utf8),
+        f("port", DataType::Int32),
+        f("kind", DataType::Utf8),
+        f("score", DataType::Float64),
+        f("first_seen", ts()),
+        f("last_seen", ts()),
+        f("detected_at", ts()),
+        f("flows", DataType::Int64),
+        f("family", DataType::Utf8),
+        f("detail", DataType::Utf8),
+    ]))
+}
+
+pub fn control_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        f("server", DataType::Utf8),
+        f("host", DataType::Utf8),
+        f("port", DataType::Int32),
+        f("first_seen", ts()),
+        f("last_seen", ts()),
+        f("detected_at", ts()),
+        f("flows", DataType::Int64),
+        f("score", DataType::Float64),
+        f("evidence", list(DataType::Utf8)),
+        f("family", DataType::Utf8),
+    ]))
+}
+
+pub fn servers_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        f("ip", DataType::Utf8),
+        f("hosts", DataType::Int64),
+        f("first_seen", ts()),
+        f("last_seen", ts()),
+        f("score", DataType::Float64),
+        f("flows", DataType::Int64),
+        f("family", DataType::Utf8),
+        f("evidence", list(DataType::Utf8)),
+        f("ports", list(DataType::Int32)),
+        f("domains", list(DataType::Utf8)),
+    ]))
+}
+
+/// Casts a result batch, column by column, to the stored schema: query
+/// results may use other encodings (string views, other integer widths).
+pub fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    anyhow::ensure!(
+        batch.num_columns() == schema.fields().len(),
+        "result has {} columns, the table {}",
+        batch.num_columns(),
+        schema.fields().len()
+    );
+    let cols: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, field)| {
+            cast(c, field.data_type())
+                .with_context(|| format!("column `{}` cannot be stored", field.name()))
+        })
+        .collect::<Result<_>>()?;
+    Ok(RecordBatch::try_new(schema.clone(), cols)?)
+}
+
+fn conform_all(batches: &[RecordBatch], schema: &SchemaRef) -> Result<Vec<RecordBatch>> {
+    let mut out: Vec<RecordBatch> = batches
+        .iter()
+        .map(|b| conform(b, schema))
+        .collect::<Result<_>>()?;
+    if out.is_empty() {
+        // Replacing with nothing still needs a batch to carry the schema.
+        out.push(RecordBatch::new_empty(schema.clone()));
+    }
+    Ok(out)
+}
+
+/// Creates the findings tables if needed.
+pub async fn ensure_tables(store: &Store) -> Result<()> {
+    store
+        .ensure_table(EVIDENCE_TABLE, &evidence_schema(), None)
+        .await?;
+    store
+        .ensure_table(CONTROL_TABLE, &control_schema(), None)
+        .await?;
+    store
+        .ensure_table(SERVERS_TABLE, &servers_schema(), None)
+        .await
+}
+
+/// Replaces the C2 findings with this run's, in one batch.
+pub async fn store_findings(
+    store: &Store,
+    findings: &C2Findings,
+    label: &str,
+) -> Result<Option<CommitReport>> {
+    ensure_tables(store).await?;
+    let lock = store.lock_writer()?;
+    store.recover(&lock).await?;
+    let mut w = BatchWriter::new(store, &lock).with_label(label);
+    w.replace(
+        EVIDENCE_TABLE,
+        conform_all(&findings.evidence, &evidence_schema())?,
+    )
+    .await?;
+    w.replace(
+        CONTROL_TABLE,
+        conform_all(&findings.control, &control_schema())?,
+    )
+    .await?;
+    w.replace(
+        SERVERS_TABLE,
+        conform_all(&findings.servers, &servers_schema())?,
+    )
+    .await?;
+    w.commit(&[]).await
+}

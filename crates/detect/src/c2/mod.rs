@@ -1,0 +1,7 @@
+//! Command-and-control detectors: control servers and the hosts they control.
+
+pub mod beacon;
+pub mod detector;
+pub mod findings;
+
+pub use detector::{detect, C2Config, C2Findings, CONTROL_TABLE, EVIDENCE_TABLE, SERVERS_TABLE};

@@ -28,16 +28,33 @@ pub struct C2Args {
     /// Combined score a host-server pair needs to be reported as control.
     #[arg(long, default_value_t = C2Config::default().control_threshold)]
     pub threshold: f64,
+    /// Allow-list files of known-good services (lines `domain NAME`,
+    /// `network CIDR`, `asn NUMBER`), added to the built-in list.
+    #[arg(long = "allowlist")]
+    pub allowlists: Vec<std::path::PathBuf>,
+    /// Do not use the built-in allow-list of platform, PKI and anti-virus
+    /// update services.
+    #[arg(long)]
+    pub no_builtin_allowlist: bool,
 }
 
 impl C2Args {
-    pub fn config(&self) -> C2Config {
-        C2Config {
+    pub fn config(&self) -> Result<C2Config> {
+        let mut allow = if self.no_builtin_allowlist {
+            c2::AllowList::default()
+        } else {
+            c2::AllowList::builtin()
+        };
+        for p in &self.allowlists {
+            allow.extend(c2::AllowList::from_file(p)?);
+        }
+        Ok(C2Config {
             from: self.from,
             to: self.to,
             control_threshold: self.threshold,
+            allow,
             ..C2Config::default()
-        }
+        })
     }
 }
 
@@ -69,7 +86,7 @@ pub async fn engine_for_detection(store: &Path, functions: FunctionContext) -> R
 pub async fn run(store: &Path, functions: FunctionContext, cmd: &Command) -> Result<ExitCode> {
     let Command::C2(args) = cmd;
     let engine = engine_for_detection(store, functions).await?;
-    let findings = c2::detect(engine.ctx(), &args.config()).await?;
+    let findings = c2::detect(engine.ctx(), &args.config()?).await?;
     let report = c2::findings::store_findings(engine.store(), &findings, "detect c2").await?;
     let rows =
         |b: &[datafusion::arrow::array::RecordBatch]| b.iter().map(|x| x.num_rows()).sum::<usize>();
@@ -81,6 +98,14 @@ pub async fn run(store: &Path, functions: FunctionContext, cmd: &Command) -> Res
     );
     if let Some(r) = report {
         println!("stored as batch {}", r.batch_id);
+    }
+    let kept_out = rows(&findings.allowed);
+    if kept_out > 0 {
+        println!("allow-list applied: {kept_out} pairs kept out of the findings");
+        let mut out = std::io::stdout().lock();
+        output::write(&findings.allowed, Format::Table, &mut out)?;
+    } else {
+        println!("allow-list applied: no pair kept out");
     }
     let engine = Engine::over(engine.store().clone(), engine_functions(&engine)).await?;
     let top = engine

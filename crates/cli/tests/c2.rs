@@ -128,3 +128,29 @@ fn njrat_controller_and_infected_host_are_found_with_no_false_positive() {
     // The labels also mark four TLS sessions to large web services as CC.
     assert!(r["servers"]["true_positives"].as_u64().unwrap() >= 1, "{r}");
 }
+
+#[test]
+fn allow_listed_services_are_kept_out_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let eve = dir.path().join("eve.json");
+    let alert = "{\"timestamp\":\"2025-01-01T00:00:00.000000+0000\",\"event_type\":\"alert\",\"src_ip\":\"10.9.0.6\",\"src_port\":50000,\"dest_ip\":\"185.199.110.43\",\"dest_port\":443,\"proto\":\"TCP\",\"alert\":{\"signature_id\":1,\"signature\":\"ET MALWARE Example CnC Checkin\",\"category\":\"A Network Trojan was detected\",\"severity\":1}}\n";
+    let tls = "{\"timestamp\":\"2025-01-01T00:00:00.000000+0000\",\"event_type\":\"tls\",\"src_ip\":\"10.9.0.6\",\"src_port\":50001,\"dest_ip\":\"185.199.110.43\",\"dest_port\":443,\"proto\":\"TCP\",\"tls\":{\"sni\":\"updates.corp-vendor.example\"}}\n";
+    std::fs::write(&eve, [alert, tls].concat()).unwrap();
+    let allow = dir.path().join("allow.txt");
+    std::fs::write(&allow, "domain corp-vendor.example  # our vendor\n").unwrap();
+    run(&store, &["ingest", "-q", eve.to_str().unwrap()]);
+    run(&store, &["detect", "c2"]);
+    assert_eq!(
+        csv(&store, "SELECT server FROM c2_control"),
+        vec!["185.199.110.43"]
+    );
+    let o = run(
+        &store,
+        &["detect", "c2", "--allowlist", allow.to_str().unwrap()],
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("1 pairs kept out"), "{text}");
+    assert!(text.contains("domain corp-vendor.example"), "{text}");
+    assert!(csv(&store, "SELECT server FROM c2_control").is_empty());
+}

@@ -11,10 +11,12 @@
 
 use anyhow::{Context, Result};
 use borderscope_schema::Micros;
+
+use super::allow::AllowList;
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::array::{RecordBatch, StringArray};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
@@ -34,6 +36,8 @@ pub struct C2Config {
     /// Days an indicator stays valid before its first and after its last
     /// sighting in the feed.
     pub intel_grace_days: i64,
+    /// Known-good services kept out of the findings.
+    pub allow: AllowList,
 }
 
 impl Default for C2Config {
@@ -45,6 +49,7 @@ impl Default for C2Config {
             control_threshold: 0.7,
             min_connections: 4,
             intel_grace_days: 30,
+            allow: AllowList::builtin(),
         }
     }
 }
@@ -191,6 +196,8 @@ pub fn evidence_sql(c: &C2Config) -> String {
 /// commits.
 const RUN_EVIDENCE: &str = "c2_run_evidence";
 const RUN_CONTROL: &str = "c2_run_control";
+const RUN_ALLOWED: &str = "c2_run_allowed";
+const RUN_ALLOW_LIST: &str = "c2_run_allow_list";
 
 /// Pairs whose combined evidence reaches the threshold.
 pub fn control_sql(c: &C2Config) -> String {
@@ -199,9 +206,43 @@ pub fn control_sql(c: &C2Config) -> String {
                 MIN(detected_at) AS detected_at, MAX(flows) AS flows, \
                 1 - exp(SUM(ln(1 - least(score, 0.999)))) AS score, \
                 array_agg(DISTINCT kind) AS evidence, MAX(family) AS family \
-         FROM {RUN_EVIDENCE} GROUP BY server, host \
+         FROM {RUN_EVIDENCE} WHERE server NOT IN (SELECT server FROM {RUN_ALLOWED}) \
+         GROUP BY server, host \
          HAVING 1 - exp(SUM(ln(1 - least(score, 0.999)))) >= {t}",
         t = c.control_threshold
+    )
+}
+
+/// Pairs that would be control but for the allow-list, with the entry that
+/// kept each out: the allow-list is reported as applied, not silently.
+pub fn allowed_sql(c: &C2Config) -> String {
+    format!(
+        "SELECT e.server, e.host, \
+                1 - exp(SUM(ln(1 - least(e.score, 0.999)))) AS score, \
+                array_to_string(array_agg(DISTINCT e.kind), ',') AS evidence, \
+                (SELECT string_agg(DISTINCT a.allowed_by, ',') FROM {RUN_ALLOWED} a WHERE a.server = e.server) AS allowed_by \
+         FROM {RUN_EVIDENCE} e WHERE e.server IN (SELECT server FROM {RUN_ALLOWED}) \
+         GROUP BY e.server, e.host \
+         HAVING 1 - exp(SUM(ln(1 - least(e.score, 0.999)))) >= {t}",
+        t = c.control_threshold
+    )
+}
+
+/// Names each evidence server was reached by, matched against allowed
+/// domains, and servers in allowed autonomous systems.
+fn allowed_by_name_sql() -> String {
+    format!(
+        "WITH names AS ( \
+           SELECT server_ip AS server, lower(sni) AS name FROM tls WHERE sni IS NOT NULL \
+           UNION ALL SELECT server_ip, lower(host) FROM http WHERE host IS NOT NULL \
+           UNION ALL SELECT a, lower(query) FROM (SELECT query, unnest(answers) AS a FROM dns) WHERE query IS NOT NULL), \
+         ev AS (SELECT DISTINCT server FROM {RUN_EVIDENCE}) \
+         SELECT DISTINCT ev.server, concat('domain ', al.value) AS allowed_by \
+         FROM ev JOIN names n ON n.server = ev.server \
+              JOIN {RUN_ALLOW_LIST} al ON al.kind = 'domain' AND (n.name = al.value OR n.name LIKE concat('%.', al.value)) \
+         UNION ALL \
+         SELECT ev.server, concat('AS', al.value) FROM ev \
+              JOIN {RUN_ALLOW_LIST} al ON al.kind = 'asn' AND CAST(ip_asn(ev.server) AS VARCHAR) = al.value"
     )
 }
 
@@ -223,6 +264,8 @@ pub struct C2Findings {
     pub evidence: Vec<RecordBatch>,
     pub control: Vec<RecordBatch>,
     pub servers: Vec<RecordBatch>,
+    /// Pairs kept out by the allow-list: server, host, score, evidence, allowed_by.
+    pub allowed: Vec<RecordBatch>,
 }
 
 async fn collect(ctx: &SessionContext, what: &str, sql: &str) -> Result<Vec<RecordBatch>> {
@@ -260,17 +303,80 @@ async fn stage(
     Ok(batches)
 }
 
+fn text_table(cols: [&str; 2], rows: &[(String, String)]) -> Result<Arc<MemTable>> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new(cols[0], DataType::Utf8, false),
+        Field::new(cols[1], DataType::Utf8, false),
+    ]));
+    let a = StringArray::from_iter_values(rows.iter().map(|r| r.0.as_str()));
+    let b = StringArray::from_iter_values(rows.iter().map(|r| r.1.as_str()));
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(a), Arc::new(b)])?;
+    Ok(Arc::new(MemTable::try_new(schema, vec![vec![batch]])?))
+}
+
+/// Servers of this run's evidence that the allow-list covers.
+async fn stage_allowed(
+    ctx: &SessionContext,
+    allow: &AllowList,
+    evidence: &[RecordBatch],
+) -> Result<()> {
+    let list: Vec<(String, String)> = allow
+        .rows()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    ctx.deregister_table(RUN_ALLOW_LIST)?;
+    ctx.register_table(RUN_ALLOW_LIST, text_table(["kind", "value"], &list)?)?;
+    let mut allowed: Vec<(String, String)> = Vec::new();
+    for b in collect(ctx, "allowed servers", &allowed_by_name_sql()).await? {
+        let server = text(b.column(0))?;
+        let by = text(b.column(1))?;
+        allowed.extend(
+            (0..b.num_rows()).map(|i| (server.value(i).to_string(), by.value(i).to_string())),
+        );
+    }
+    // Networks are matched here: the evidence servers are few.
+    for b in evidence {
+        let server = text(b.column(1))?;
+        for i in 0..b.num_rows() {
+            let Ok(ip) = server.value(i).parse::<std::net::IpAddr>() else {
+                continue;
+            };
+            if let Some(n) = allow.networks.iter().find(|n| n.contains(&ip)) {
+                allowed.push((server.value(i).to_string(), format!("network {n}")));
+            }
+        }
+    }
+    allowed.sort();
+    allowed.dedup();
+    ctx.deregister_table(RUN_ALLOWED)?;
+    ctx.register_table(RUN_ALLOWED, text_table(["server", "allowed_by"], &allowed)?)?;
+    Ok(())
+}
+
+fn text(a: &dyn datafusion::arrow::array::Array) -> Result<StringArray> {
+    let t = datafusion::arrow::compute::cast(a, &DataType::Utf8)?;
+    Ok(t.as_any()
+        .downcast_ref::<StringArray>()
+        .context("not text")?
+        .clone())
+}
+
 /// Runs every plan. The session must have the store's tables (including
 /// `intel`) and borderscope's functions registered.
 pub async fn detect(ctx: &SessionContext, c: &C2Config) -> Result<C2Findings> {
     let evidence = stage(ctx, RUN_EVIDENCE, "C2 evidence", &evidence_sql(c)).await?;
+    stage_allowed(ctx, &c.allow, &evidence).await?;
     let control = stage(ctx, RUN_CONTROL, "C2 control pairs", &control_sql(c)).await?;
+    let allowed = collect(ctx, "allow-listed pairs", &allowed_sql(c)).await?;
     let servers = collect(ctx, "C2 servers", &servers_sql()).await?;
-    ctx.deregister_table(RUN_EVIDENCE)?;
-    ctx.deregister_table(RUN_CONTROL)?;
+    for t in [RUN_EVIDENCE, RUN_CONTROL, RUN_ALLOWED, RUN_ALLOW_LIST] {
+        ctx.deregister_table(t)?;
+    }
     Ok(C2Findings {
         evidence,
         control,
         servers,
+        allowed,
     })
 }

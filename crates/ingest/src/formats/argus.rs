@@ -402,6 +402,7 @@ fn label_class(raw: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::test_support::mutated_lines;
     use crate::sink::VecSink;
     use std::io::Cursor;
     use std::net::Ipv4Addr;
@@ -414,35 +415,6 @@ mod tests {
         b"2019/04/04 16:49:22.840553,0.000000,icmp,10.8.0.69,0x0303,   ->,211.233.40.78,0x97af,URP,192,,1,104,104,1,",
         b"1970/01/01 01:00:08.160634,3496.1,udp,fe80::74:a6ed:d0dd:53e7,546,   ->,ff02::1:2,547,INT,0,,63,9324,9324,63,flow=Background",
     ];
-    /// Lines derived from `seeds` by cutting, inserting and overwriting bytes
-    /// (a fixed xorshift sequence, so failures reproduce).
-    fn mutated_lines(seeds: &[&[u8]], count: usize) -> Vec<Vec<u8>> {
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound.max(1) as u64) as usize
-        };
-        (0..count)
-            .map(|_| {
-                let mut line = seeds[next(seeds.len())].to_vec();
-                for _ in 0..=next(3) {
-                    let at = next(line.len() + 1);
-                    let byte =
-                        [b'"', b' ', b',', b'\\', b'\t', b':', b'{', b'9', 0xff, 0x00][next(10)];
-                    match next(3) {
-                        0 => line.truncate(at),
-                        1 => line.insert(at, byte),
-                        _ if at < line.len() => line[at] = byte,
-                        _ => line.push(byte),
-                    }
-                }
-                line.retain(|&b| b != b'\n' && b != b'\r');
-                line
-            })
-            .collect()
-    }
 
     #[test]
     fn mutated_lines_never_panic_and_every_line_is_accounted_for() {

@@ -696,6 +696,7 @@ fn service<'a>(app_proto: &Option<Cow<'a, str>>) -> Option<Cow<'a, str>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::test_support::mutated_lines;
     use crate::sink::VecSink;
     use std::io::Cursor;
 
@@ -708,35 +709,6 @@ mod tests {
         br#"{"timestamp":"2021-06-06T16:15:30.868948+0200","event_type":"dns","src_ip":"192.168.1.129","src_port":39422,"dest_ip":"192.168.1.1","dest_port":53,"proto":"UDP","dns":{"version":2,"type":"answer","rrname":"x.com","rrtype":"A","rcode":"NOERROR","answers":[{"rrtype":"A","ttl":5,"rdata":"1.2.3.4"}],"grouped":{"A":["1.2.3.4"]}}}"#,
         br#"{"timestamp":"2021-06-06T16:54:00.074627+0200","event_type":"tls","src_ip":"192.168.1.129","src_port":60316,"dest_ip":"122.248.252.67","dest_port":55443,"proto":"TCP","tls":{"sni":"a","ja3":{"hash":"b"},"ja4":"c"}}"#,
     ];
-    /// Lines derived from `seeds` by cutting, inserting and overwriting bytes
-    /// (a fixed xorshift sequence, so failures reproduce).
-    fn mutated_lines(seeds: &[&[u8]], count: usize) -> Vec<Vec<u8>> {
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound.max(1) as u64) as usize
-        };
-        (0..count)
-            .map(|_| {
-                let mut line = seeds[next(seeds.len())].to_vec();
-                for _ in 0..=next(3) {
-                    let at = next(line.len() + 1);
-                    let byte =
-                        [b'"', b' ', b',', b'\\', b'\t', b':', b'{', b'9', 0xff, 0x00][next(10)];
-                    match next(3) {
-                        0 => line.truncate(at),
-                        1 => line.insert(at, byte),
-                        _ if at < line.len() => line[at] = byte,
-                        _ => line.push(byte),
-                    }
-                }
-                line.retain(|&b| b != b'\n' && b != b'\r');
-                line
-            })
-            .collect()
-    }
 
     #[test]
     fn mutated_lines_never_panic_and_every_line_is_accounted_for() {

@@ -116,3 +116,37 @@ pub fn read(
         Format::AccessLog => weblog::read(input, opts, sink),
     }
 }
+
+/// Helpers shared by the readers' tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    /// Lines derived from `seeds` by cutting, inserting and overwriting bytes
+    /// (a fixed xorshift sequence, so failures reproduce).
+    pub(crate) fn mutated_lines(seeds: &[&[u8]], count: usize) -> Vec<Vec<u8>> {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % bound.max(1) as u64) as usize
+        };
+        (0..count)
+            .map(|_| {
+                let mut line = seeds[next(seeds.len())].to_vec();
+                for _ in 0..=next(3) {
+                    let at = next(line.len() + 1);
+                    let byte =
+                        [b'"', b' ', b',', b'\\', b'\t', b':', b'{', b'9', 0xff, 0x00][next(10)];
+                    match next(3) {
+                        0 => line.truncate(at),
+                        1 => line.insert(at, byte),
+                        _ if at < line.len() => line[at] = byte,
+                        _ => line.push(byte),
+                    }
+                }
+                line.retain(|&b| b != b'\n' && b != b'\r');
+                line
+            })
+            .collect()
+    }
+}

@@ -551,6 +551,7 @@ fn number_field<T: std::str::FromStr>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::test_support::mutated_lines;
     use crate::sink::VecSink;
     use std::io::Cursor;
 
@@ -568,35 +569,6 @@ mod tests {
         br#""192.168.4.25 - - [22/Dec/2016:16:29:05 +0300] "GET /a?q=\"x\" HTTP/1.1" 500 2011 "-" "Mozilla/5.0 (X11)"""#,
         br#"www.example.com:443 10.0.0.2 - - [01/Jan/2020:00:00:00 -0100] "GET / HTTP/2.0" 301 5"#,
     ];
-    /// Lines derived from `seeds` by cutting, inserting and overwriting bytes
-    /// (a fixed xorshift sequence, so failures reproduce).
-    fn mutated_lines(seeds: &[&[u8]], count: usize) -> Vec<Vec<u8>> {
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = move |bound: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % bound.max(1) as u64) as usize
-        };
-        (0..count)
-            .map(|_| {
-                let mut line = seeds[next(seeds.len())].to_vec();
-                for _ in 0..=next(3) {
-                    let at = next(line.len() + 1);
-                    let byte =
-                        [b'"', b' ', b',', b'\\', b'\t', b':', b'{', b'9', 0xff, 0x00][next(10)];
-                    match next(3) {
-                        0 => line.truncate(at),
-                        1 => line.insert(at, byte),
-                        _ if at < line.len() => line[at] = byte,
-                        _ => line.push(byte),
-                    }
-                }
-                line.retain(|&b| b != b'\n' && b != b'\r');
-                line
-            })
-            .collect()
-    }
 
     #[test]
     fn mutated_lines_never_panic_and_every_line_is_accounted_for() {

@@ -107,7 +107,8 @@ pub async fn run(store: &Path, functions: FunctionContext, cmd: &Command) -> Res
     } else {
         println!("allow-list applied: no pair kept out");
     }
-    let engine = Engine::over(engine.store().clone(), engine_functions(&engine)).await?;
+    // A new snapshot, so the table shows the findings just committed.
+    let engine = Engine::over(engine.store().clone(), engine.functions().clone()).await?;
     let top = engine
         .sql("SELECT ip, hosts, flows, round(score, 3) AS score, evidence, family, ports, ip_country(ip) AS country \
               FROM c2_servers ORDER BY hosts DESC, score DESC, ip LIMIT 20")
@@ -115,10 +116,6 @@ pub async fn run(store: &Path, functions: FunctionContext, cmd: &Command) -> Res
     let mut out = std::io::stdout().lock();
     output::write(&top, Format::Table, &mut out)?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn engine_functions(engine: &Engine) -> FunctionContext {
-    engine.functions().clone()
 }
 
 #[derive(clap::Subcommand)]

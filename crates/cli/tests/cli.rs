@@ -97,6 +97,9 @@ fn ingest_prints_a_per_file_summary_and_reingest_adds_nothing() {
     assert!(o.status.success());
     let out = stdout(&o);
     assert!(out.contains("1000 rows stored"), "{out}");
+    // stderr is a pipe here: no progress bar is drawn into it.
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("rows/s") && !err.contains('\r'), "{err}");
     let o = run(&["ingest", log.to_str().unwrap()], &store);
     assert!(o.status.success());
     assert!(stdout(&o).contains("already ingested"), "{}", stdout(&o));

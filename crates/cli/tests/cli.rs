@@ -250,3 +250,29 @@ fn killing_an_ingest_at_any_moment_leaves_the_store_before_or_after() {
     );
     assert_eq!(stdout(&q).lines().nth(1), Some("1"));
 }
+
+/// On a terminal the ingest shows its progress with a rows/s rate. `script`
+/// (util-linux) gives the command a pseudo-terminal, as an analyst's shell would.
+#[test]
+fn ingest_shows_rows_per_second_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("conn.log");
+    std::fs::write(&log, conn_log(300_000)).unwrap();
+    let cmd = format!(
+        "{} --store {} ingest {}",
+        env!("CARGO_BIN_EXE_borderscope"),
+        dir.path().join("store").display(),
+        log.display()
+    );
+    let o = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("TERM", "xterm")
+        .output()
+        .expect("`script` from util-linux (bsdutils) is needed; .ci/run installs it");
+    let all = format!("{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{all}");
+    assert!(
+        all.contains("rows/s"),
+        "no progress line on a terminal:\n{all}"
+    );
+}

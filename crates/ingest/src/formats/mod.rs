@@ -149,4 +149,39 @@ pub(crate) mod test_support {
             })
             .collect()
     }
+
+    /// Every file of the shared data that `own` accepts must be sniffed by
+    /// `sniff`, and no other file of the shared data may be.
+    pub(crate) fn sniff_matches_shared_files(
+        sniff: impl Fn(&[u8]) -> bool,
+        own: impl Fn(&std::path::Path) -> bool,
+    ) {
+        let root = borderscope_testdata::require_shared!(".");
+        let mut stack = vec![root.clone()];
+        let (mut claimed, mut files) = (0, 0);
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).expect("readable shared data") {
+                let path = entry.expect("directory entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let mut head = Vec::new();
+                let file = std::fs::File::open(&path).expect("readable shared file");
+                std::io::Read::read_to_end(
+                    &mut std::io::Read::take(file, super::SNIFF_BYTES as u64),
+                    &mut head,
+                )
+                .expect("readable shared file");
+                let rel = path.strip_prefix(&root).unwrap_or(&path);
+                assert_eq!(sniff(&head), own(rel), "{}", rel.display());
+                files += 1;
+                claimed += usize::from(own(rel));
+            }
+        }
+        assert!(
+            files > 100 && claimed > 0,
+            "{files} files, {claimed} of this format"
+        );
+    }
 }

@@ -551,7 +551,7 @@ fn number_field<T: std::str::FromStr>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::test_support::mutated_lines;
+    use crate::formats::test_support::{mutated_lines, sniff_matches_shared_files};
     use crate::sink::VecSink;
     use std::io::Cursor;
 
@@ -956,41 +956,9 @@ mod tests {
         assert!(!sniff(b""));
     }
 
-    /// Every file under `dir` of the shared data that `own` accepts must be
-    /// sniffed as this format, and no other file of the shared data may be.
-    fn sniff_matches_shared_files(own: impl Fn(&std::path::Path) -> bool) {
-        let root = borderscope_testdata::require_shared!(".");
-        let mut stack = vec![root.clone()];
-        let (mut claimed, mut files) = (0, 0);
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).expect("readable shared data") {
-                let path = entry.expect("directory entry").path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let mut head = Vec::new();
-                let file = std::fs::File::open(&path).expect("readable shared file");
-                std::io::Read::read_to_end(
-                    &mut std::io::Read::take(file, super::super::SNIFF_BYTES as u64),
-                    &mut head,
-                )
-                .expect("readable shared file");
-                let rel = path.strip_prefix(&root).unwrap_or(&path);
-                assert_eq!(sniff(&head), own(rel), "{}", rel.display());
-                files += 1;
-                claimed += usize::from(own(rel));
-            }
-        }
-        assert!(
-            files > 100 && claimed > 0,
-            "{files} files, {claimed} of this format"
-        );
-    }
-
     #[test]
     fn sniff_claims_exactly_the_access_log_samples() {
-        sniff_matches_shared_files(|p| {
+        sniff_matches_shared_files(sniff, |p| {
             p.starts_with("weblogs") && p.extension().is_some_and(|e| e == "txt")
         });
     }

@@ -42,8 +42,12 @@ if [[ ! -x /usr/bin/time ]]; then
 fi
 
 say "building borderscope (release) in $CARGO_TARGET_DIR"
-(cd "$REPO" && cargo build --release -p borderscope)
-(cd "$REPO" && cargo build --release -p borderscope-ingest --example gen_zeek_conn)
+# One cargo invocation for the binary and the generator: building the example
+# on its own (`-p borderscope-ingest --example ...`) unifies dependency
+# features differently and recompiles DataFusion from scratch. This selection
+# leaves the features of `cargo build --release -p borderscope` unchanged, so
+# the binary is the same one.
+(cd "$REPO" && cargo build --release -p borderscope -p borderscope-ingest --bin borderscope --example gen_zeek_conn)
 BIN=$CARGO_TARGET_DIR/release/borderscope
 GEN=$CARGO_TARGET_DIR/release/examples/gen_zeek_conn
 
@@ -147,15 +151,15 @@ row() { # name seconds rss cpu
 CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-DIRTY=$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null | wc -l)
-TREE=
-if [[ $DIRTY -gt 0 ]]; then TREE=" (tree dirty: $DIRTY modified tracked files)"; fi
+DIRTY=$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null | awk '{ print $NF }' | paste -sd' ')
+TREE=" (clean tree)"
+if [[ -n $DIRTY ]]; then TREE=" (tree dirty: $DIRTY)"; fi
 
 echo
 echo "machine:   $CPU_MODEL, $(nproc) cores, $MEM memory, $(uname -sr)"
 echo "code:      borderscope $COMMIT$TREE, DuckDB $DUCKDB_VERSION (PyPI, $DUCK_THREADS threads)"
 echo "input:     $FILE: $ROWS rows, $SIZE bytes ($(awk -v s="$SIZE" 'BEGIN { printf "%.1f MB", s / 1e6 }'))"
-echo "output:    borderscope store $STORE_BYTES bytes ($FLOW_FILES Parquet files in flows); DuckDB Parquet $PARQUET_BYTES bytes"
+echo "output:    borderscope store $STORE_BYTES bytes (flows: $FLOW_FILES Parquet files); DuckDB Parquet $PARQUET_BYTES bytes"
 echo "rows:      borderscope flows $BS_ROWS (quarantine $BS_QUARANTINE), DuckDB $DUCK_ROWS"
 echo "load:      1-minute load average before each run: $(paste -sd' ' "$LOGS/load") (other processes share these cores)"
 echo "all runs:  borderscope s: $(all wall bs); MB: $(all rss_mb bs) | DuckDB s: $(all wall duck); MB: $(all rss_mb duck)"

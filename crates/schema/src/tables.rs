@@ -258,16 +258,49 @@ pub fn date32_of(ts: Micros) -> i32 {
     ts.div_euclid(86_400_000_000) as i32
 }
 
-fn ip_text(ip: &IpAddr) -> String {
-    // Canonical text: IPv4-mapped IPv6 addresses are stored as the IPv4
-    // address they stand for, so one host never appears under two spellings.
-    match ip {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => v6.to_string(),
-        },
-        IpAddr::V4(v4) => v4.to_string(),
+/// Canonical text of an address, written into a reusable buffer: this runs
+/// twice per stored event, and going through `ToString` allocated each time.
+/// IPv4-mapped IPv6 addresses are stored as the IPv4 address they stand for,
+/// so one host never appears under two spellings.
+fn ip_text<'b>(ip: &IpAddr, buf: &'b mut String) -> &'b str {
+    use std::fmt::Write;
+    buf.clear();
+    let v4 = match ip {
+        IpAddr::V4(v4) => Some(*v4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped(),
+    };
+    match (v4, ip) {
+        (Some(v4), _) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf.push('.');
+                }
+                push_decimal(buf, octet);
+            }
+        }
+        // Writing to a String cannot fail.
+        (None, ip) => {
+            let _ = write!(buf, "{ip}");
+        }
     }
+    buf.as_str()
+}
+
+/// Owned canonical text, for the tables that are not on the hot path.
+fn ip_string(ip: &IpAddr) -> String {
+    let mut buf = String::new();
+    ip_text(ip, &mut buf);
+    buf
+}
+
+fn push_decimal(buf: &mut String, n: u8) {
+    if n >= 100 {
+        buf.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        buf.push(char::from(b'0' + n / 10 % 10));
+    }
+    buf.push(char::from(b'0' + n % 10));
 }
 
 fn port(p: Option<u16>) -> Option<i32> {
@@ -337,6 +370,7 @@ impl Provenance {
 
 /// The four endpoint columns of a two-party event.
 struct Endpoints {
+    text: String,
     a_ip: StringBuilder,
     a_port: Int32Builder,
     b_ip: StringBuilder,
@@ -346,6 +380,7 @@ struct Endpoints {
 impl Endpoints {
     fn new() -> Self {
         Endpoints {
+            text: String::with_capacity(48),
             a_ip: StringBuilder::new(),
             a_port: Int32Builder::new(),
             b_ip: StringBuilder::new(),
@@ -354,9 +389,9 @@ impl Endpoints {
     }
 
     fn append(&mut self, a: &IpAddr, ap: Option<u16>, b: &IpAddr, bp: Option<u16>) {
-        self.a_ip.append_value(ip_text(a));
+        self.a_ip.append_value(ip_text(a, &mut self.text));
         self.a_port.append_option(port(ap));
-        self.b_ip.append_value(ip_text(b));
+        self.b_ip.append_value(ip_text(b, &mut self.text));
         self.b_port.append_option(port(bp));
     }
 
@@ -744,9 +779,9 @@ impl AlertBatch {
     pub fn append(&mut self, ctx: &FileContext, r: &Alert<'_>) {
         self.ts.append_value(r.ts);
         self.uid.append_option(opt(&r.uid));
-        self.src_ip.append_option(r.src_ip.as_ref().map(ip_text));
+        self.src_ip.append_option(r.src_ip.as_ref().map(ip_string));
         self.src_port.append_option(port(r.src_port));
-        self.dst_ip.append_option(r.dst_ip.as_ref().map(ip_text));
+        self.dst_ip.append_option(r.dst_ip.as_ref().map(ip_string));
         self.dst_port.append_option(port(r.dst_port));
         self.transport.append_option(opt(&r.transport));
         self.signature_id.append_option(r.signature_id);
@@ -834,10 +869,10 @@ impl Default for WeblogBatch {
 impl WeblogBatch {
     pub fn append(&mut self, ctx: &FileContext, r: &WebRequest<'_>) {
         self.ts.append_value(r.ts);
-        self.client_ip.append_value(ip_text(&r.client_ip));
+        self.client_ip.append_value(ip_string(&r.client_ip));
         self.site.append_option(opt(&r.site));
         self.server_ip
-            .append_option(r.server_ip.as_ref().map(ip_text));
+            .append_option(r.server_ip.as_ref().map(ip_string));
         self.server_port.append_option(port(r.server_port));
         self.user.append_option(opt(&r.user));
         self.method.append_option(opt(&r.method));
@@ -966,6 +1001,19 @@ mod tests {
             sensor: Some("s1".into()),
             format: "zeek-tsv".into(),
         }
+    }
+
+    #[test]
+    fn address_text_is_the_display_form() {
+        let mut buf = String::new();
+        for octet in [0u8, 1, 9, 10, 42, 99, 100, 109, 110, 199, 200, 255] {
+            let ip = IpAddr::from([octet, 255 - octet, octet / 2, 7]);
+            assert_eq!(ip_text(&ip, &mut buf), ip.to_string());
+        }
+        let v6: IpAddr = "2001:db8::ff00:42:8329".parse().unwrap();
+        assert_eq!(ip_text(&v6, &mut buf), "2001:db8::ff00:42:8329");
+        let mapped: IpAddr = "::ffff:192.0.2.128".parse().unwrap();
+        assert_eq!(ip_text(&mapped, &mut buf), "192.0.2.128");
     }
 
     #[test]

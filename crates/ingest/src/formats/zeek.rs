@@ -9,7 +9,7 @@
 //! have no table and are skipped with a note.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{self, BufRead};
 use std::net::IpAddr;
 
@@ -170,6 +170,71 @@ impl Default for TsvState {
     }
 }
 
+/// The Zeek fields the TSV readers use. Each row reaches its fields by
+/// position in this list, resolved once per `#fields` header: looking names
+/// up for every field of every row was the largest cost of ingest.
+macro_rules! zeek_fields {
+    ($($id:ident = $name:literal,)*) => {
+        #[derive(Clone, Copy)]
+        enum F { $($id),* }
+        const FIELD_NAMES: &[&str] = &[$($name),*];
+    };
+}
+
+zeek_fields! {
+    Ts = "ts",
+    Label = "label",
+    Detailedlabel = "detailedlabel",
+    DetailedLabelDash = "detailed-label",
+    DetailedLabel = "detailed_label",
+    IdOrigH = "id.orig_h",
+    IdOrigP = "id.orig_p",
+    IdRespH = "id.resp_h",
+    IdRespP = "id.resp_p",
+    Duration = "duration",
+    Proto = "proto",
+    Service = "service",
+    OrigIpBytes = "orig_ip_bytes",
+    OrigBytes = "orig_bytes",
+    RespIpBytes = "resp_ip_bytes",
+    RespBytes = "resp_bytes",
+    OrigPkts = "orig_pkts",
+    RespPkts = "resp_pkts",
+    ConnState = "conn_state",
+    History = "history",
+    Uid = "uid",
+    Ttls = "TTLs",
+    Query = "query",
+    QtypeName = "qtype_name",
+    Qtype = "qtype",
+    RcodeName = "rcode_name",
+    Rcode = "rcode",
+    Answers = "answers",
+    Method = "method",
+    Host = "host",
+    Uri = "uri",
+    StatusCode = "status_code",
+    UserAgent = "user_agent",
+    Referrer = "referrer",
+    RequestBodyLen = "request_body_len",
+    ResponseBodyLen = "response_body_len",
+    RespMimeTypes = "resp_mime_types",
+    Version = "version",
+    ServerName = "server_name",
+    Ja3 = "ja3",
+    Ja3s = "ja3s",
+    Ja4 = "ja4",
+    Subject = "subject",
+    Issuer = "issuer",
+    Established = "established",
+}
+
+impl F {
+    fn name(self) -> &'static str {
+        FIELD_NAMES[self as usize]
+    }
+}
+
 /// Where each column the store needs sits in the current `#fields` layout.
 struct Layout {
     kind: Option<LogKind>,
@@ -178,12 +243,13 @@ struct Layout {
     /// Some Stratosphere files pack `tunnel_parents   label   detailed-label`
     /// into the last TSV column, separated by three spaces.
     spaced_tail: bool,
-    cols: BTreeMap<String, usize>,
+    /// Position of each of `F`'s fields in a row, when the log has it.
+    at: Vec<Option<usize>>,
 }
 
 impl Layout {
-    fn col(&self, name: &str) -> Option<usize> {
-        self.cols.get(name).copied()
+    fn col(&self, field: F) -> Option<usize> {
+        self.at[field as usize]
     }
 }
 
@@ -209,7 +275,7 @@ impl TsvState {
 
     fn layout_for(&self, names: &[&[u8]]) -> Layout {
         let spaced_tail = names.last().is_some_and(|n| contains(n, b"   "));
-        let mut cols = BTreeMap::new();
+        let mut cols = HashMap::new();
         let mut width = 0;
         for name in names {
             for part in split_spaced(name, spaced_tail) {
@@ -224,12 +290,13 @@ impl TsvState {
             None => LogKind::from_fields(|f| cols.contains_key(f)),
         };
         let path = self.path.clone().unwrap_or_else(|| "unknown".into());
+        let at = FIELD_NAMES.iter().map(|n| cols.get(*n).copied()).collect();
         Layout {
             kind,
             path,
             width,
             spaced_tail,
-            cols,
+            at,
         }
     }
 }
@@ -242,7 +309,13 @@ fn split<'a>(line: &'a [u8], sep: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 
             rest = None;
             return Some(r);
         }
-        match memchr::memmem::find(r, sep) {
+        // Zeek's separator is one byte (a tab) in practice; memmem would
+        // build a searcher for every field.
+        let found = match sep {
+            [b] => memchr::memchr(*b, r),
+            _ => memchr::memmem::find(r, sep),
+        };
+        match found {
             Some(i) => {
                 rest = Some(&r[i + sep.len()..]);
                 Some(&r[..i])
@@ -255,12 +328,14 @@ fn split<'a>(line: &'a [u8], sep: &'a [u8]) -> impl Iterator<Item = &'a [u8]> + 
     })
 }
 
-fn split_spaced(field: &[u8], spaced: bool) -> Vec<&[u8]> {
-    if spaced && contains(field, b"   ") {
-        split(field, b"   ").collect()
+fn split_spaced(field: &[u8], spaced: bool) -> impl Iterator<Item = &[u8]> {
+    // An empty separator yields the field whole, without allocating.
+    let sep: &'static [u8] = if spaced && contains(field, b"   ") {
+        b"   "
     } else {
-        vec![field]
-    }
+        b""
+    };
+    split(field, sep)
 }
 
 /// Zeek writes non-printable bytes (and the separator inside values) as `\xHH`.
@@ -297,14 +372,14 @@ struct TsvRow<'a> {
 type FieldResult<T> = Result<T, String>;
 
 impl<'a> TsvRow<'a> {
-    fn raw(&self, name: &str) -> Option<&'a [u8]> {
-        let v = *self.fields.get(self.layout.col(name)?)?;
+    fn raw(&self, field: F) -> Option<&'a [u8]> {
+        let v = *self.fields.get(self.layout.col(field)?)?;
         (v != self.state.unset_field.as_slice() && v != self.state.empty_field.as_slice())
             .then_some(v)
     }
 
-    fn str(&self, name: &str) -> Option<Cow<'a, str>> {
-        let v = self.raw(name)?;
+    fn str(&self, field: F) -> Option<Cow<'a, str>> {
+        let v = self.raw(field)?;
         Some(if v.contains(&b'\\') {
             Cow::Owned(String::from_utf8_lossy(&unescape_hex(v)).into_owned())
         } else {
@@ -312,8 +387,8 @@ impl<'a> TsvRow<'a> {
         })
     }
 
-    fn list(&self, name: &str) -> Vec<Cow<'a, str>> {
-        match self.raw(name) {
+    fn list(&self, field: F) -> Vec<Cow<'a, str>> {
+        match self.raw(field) {
             None => Vec::new(),
             Some(v) => split(v, &self.state.set_separator)
                 .map(String::from_utf8_lossy)
@@ -321,28 +396,35 @@ impl<'a> TsvRow<'a> {
         }
     }
 
-    fn parsed<T: std::str::FromStr>(&self, name: &str) -> FieldResult<Option<T>> {
-        match self.raw(name) {
+    fn parsed<T: std::str::FromStr>(&self, field: F) -> FieldResult<Option<T>> {
+        match self.raw(field) {
             None => Ok(None),
             Some(v) => std::str::from_utf8(v)
                 .ok()
                 .and_then(|s| s.parse().ok())
                 .map(Some)
-                .ok_or_else(|| format!("{name}: cannot read {:?}", String::from_utf8_lossy(v))),
+                .ok_or_else(|| {
+                    format!(
+                        "{}: cannot read {:?}",
+                        field.name(),
+                        String::from_utf8_lossy(v)
+                    )
+                }),
         }
     }
 
-    fn required<T: std::str::FromStr>(&self, name: &str) -> FieldResult<T> {
-        self.parsed(name)?.ok_or_else(|| format!("{name}: missing"))
+    fn required<T: std::str::FromStr>(&self, field: F) -> FieldResult<T> {
+        self.parsed(field)?
+            .ok_or_else(|| format!("{}: missing", field.name()))
     }
 
     fn ts(&self) -> FieldResult<Micros> {
-        let secs: f64 = self.required("ts")?;
+        let secs: f64 = self.required(F::Ts)?;
         micros_from_secs(secs).ok_or_else(|| format!("ts: {secs} is not a time"))
     }
 
-    fn bool(&self, name: &str) -> Option<bool> {
-        match self.raw(name)? {
+    fn bool(&self, field: F) -> Option<bool> {
+        match self.raw(field)? {
             b"T" => Some(true),
             b"F" => Some(false),
             _ => None,
@@ -351,20 +433,20 @@ impl<'a> TsvRow<'a> {
 
     fn label(&self) -> Label<'a> {
         Label {
-            label: self.str("label"),
+            label: self.str(F::Label),
             detail: self
-                .str("detailedlabel")
-                .or_else(|| self.str("detailed-label"))
-                .or_else(|| self.str("detailed_label")),
+                .str(F::Detailedlabel)
+                .or_else(|| self.str(F::DetailedLabelDash))
+                .or_else(|| self.str(F::DetailedLabel)),
         }
     }
 
     fn conn_id(&self) -> FieldResult<ConnId> {
         Ok(ConnId {
-            orig_h: self.required("id.orig_h")?,
-            orig_p: self.parsed("id.orig_p")?,
-            resp_h: self.required("id.resp_h")?,
-            resp_p: self.parsed("id.resp_p")?,
+            orig_h: self.required(F::IdOrigH)?,
+            orig_p: self.parsed(F::IdOrigP)?,
+            resp_h: self.required(F::IdRespH)?,
+            resp_p: self.parsed(F::IdRespP)?,
         })
     }
 }
@@ -421,22 +503,22 @@ fn tsv_conn<'a>(r: &TsvRow<'a>, line: u64) -> FieldResult<Flow<'a>> {
     Ok(Flow {
         line,
         ts: r.ts()?,
-        duration: r.parsed("duration")?,
+        duration: r.parsed(F::Duration)?,
         src_ip: id.orig_h,
         src_port: id.orig_p,
         dst_ip: id.resp_h,
         dst_port: id.resp_p,
-        transport: r.str("proto").unwrap_or(Cow::Borrowed("unknown")),
-        service: r.str("service"),
+        transport: r.str(F::Proto).unwrap_or(Cow::Borrowed("unknown")),
+        service: r.str(F::Service),
         // IP-level byte counts, as NetFlow and Argus count them, so sizes
         // compare across sources; payload bytes only when those are absent.
-        src_bytes: r.parsed("orig_ip_bytes")?.or(r.parsed("orig_bytes")?),
-        dst_bytes: r.parsed("resp_ip_bytes")?.or(r.parsed("resp_bytes")?),
-        src_pkts: r.parsed("orig_pkts")?,
-        dst_pkts: r.parsed("resp_pkts")?,
-        state: r.str("conn_state"),
-        history: r.str("history"),
-        uid: r.str("uid"),
+        src_bytes: r.parsed(F::OrigIpBytes)?.or(r.parsed(F::OrigBytes)?),
+        dst_bytes: r.parsed(F::RespIpBytes)?.or(r.parsed(F::RespBytes)?),
+        src_pkts: r.parsed(F::OrigPkts)?,
+        dst_pkts: r.parsed(F::RespPkts)?,
+        state: r.str(F::ConnState),
+        history: r.str(F::History),
+        uid: r.str(F::Uid),
         sampling_rate: 1,
         sensor: None,
         label: r.label(),
@@ -446,23 +528,23 @@ fn tsv_conn<'a>(r: &TsvRow<'a>, line: u64) -> FieldResult<Flow<'a>> {
 fn tsv_dns<'a>(r: &TsvRow<'a>, line: u64) -> FieldResult<Dns<'a>> {
     let id = r.conn_id()?;
     let ttls = r
-        .list("TTLs")
+        .list(F::Ttls)
         .iter()
         .filter_map(|t| t.parse::<f64>().ok())
         .collect();
     Ok(Dns {
         line,
         ts: r.ts()?,
-        uid: r.str("uid"),
+        uid: r.str(F::Uid),
         client_ip: id.orig_h,
         client_port: id.orig_p,
         server_ip: id.resp_h,
         server_port: id.resp_p,
-        transport: r.str("proto"),
-        query: r.str("query"),
-        qtype: r.str("qtype_name").or_else(|| r.str("qtype")),
-        rcode: r.str("rcode_name").or_else(|| r.str("rcode")),
-        answers: r.list("answers"),
+        transport: r.str(F::Proto),
+        query: r.str(F::Query),
+        qtype: r.str(F::QtypeName).or_else(|| r.str(F::Qtype)),
+        rcode: r.str(F::RcodeName).or_else(|| r.str(F::Rcode)),
+        answers: r.list(F::Answers),
         ttls,
         label: r.label(),
     })
@@ -473,20 +555,20 @@ fn tsv_http<'a>(r: &TsvRow<'a>, line: u64) -> FieldResult<Http<'a>> {
     Ok(Http {
         line,
         ts: r.ts()?,
-        uid: r.str("uid"),
+        uid: r.str(F::Uid),
         client_ip: id.orig_h,
         client_port: id.orig_p,
         server_ip: id.resp_h,
         server_port: id.resp_p,
-        method: r.str("method"),
-        host: r.str("host"),
-        uri: r.str("uri"),
-        status: r.parsed("status_code")?,
-        user_agent: r.str("user_agent"),
-        referrer: r.str("referrer"),
-        request_bytes: r.parsed("request_body_len")?,
-        response_bytes: r.parsed("response_body_len")?,
-        content_type: r.list("resp_mime_types").into_iter().next(),
+        method: r.str(F::Method),
+        host: r.str(F::Host),
+        uri: r.str(F::Uri),
+        status: r.parsed(F::StatusCode)?,
+        user_agent: r.str(F::UserAgent),
+        referrer: r.str(F::Referrer),
+        request_bytes: r.parsed(F::RequestBodyLen)?,
+        response_bytes: r.parsed(F::ResponseBodyLen)?,
+        content_type: r.list(F::RespMimeTypes).into_iter().next(),
         label: r.label(),
     })
 }
@@ -496,19 +578,19 @@ fn tsv_ssl<'a>(r: &TsvRow<'a>, line: u64) -> FieldResult<Tls<'a>> {
     Ok(Tls {
         line,
         ts: r.ts()?,
-        uid: r.str("uid"),
+        uid: r.str(F::Uid),
         client_ip: id.orig_h,
         client_port: id.orig_p,
         server_ip: id.resp_h,
         server_port: id.resp_p,
-        version: r.str("version"),
-        sni: r.str("server_name"),
-        ja3: r.str("ja3"),
-        ja3s: r.str("ja3s"),
-        ja4: r.str("ja4"),
-        cert_subject: r.str("subject"),
-        cert_issuer: r.str("issuer"),
-        established: r.bool("established"),
+        version: r.str(F::Version),
+        sni: r.str(F::ServerName),
+        ja3: r.str(F::Ja3),
+        ja3s: r.str(F::Ja3s),
+        ja4: r.str(F::Ja4),
+        cert_subject: r.str(F::Subject),
+        cert_issuer: r.str(F::Issuer),
+        established: r.bool(F::Established),
         label: r.label(),
     })
 }

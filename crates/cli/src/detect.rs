@@ -36,6 +36,10 @@ pub struct C2Args {
     /// update services.
     #[arg(long)]
     pub no_builtin_allowlist: bool,
+    /// Let a beacon alone, with no second kind of evidence, make a control
+    /// pair (as RITA reports beacons). Expect benign pollers among them.
+    #[arg(long)]
+    pub beacon_alone: bool,
 }
 
 impl C2Args {
@@ -52,6 +56,7 @@ impl C2Args {
             from: self.from,
             to: self.to,
             control_threshold: self.threshold,
+            beacon_alone: self.beacon_alone,
             allow,
             ..C2Config::default()
         })

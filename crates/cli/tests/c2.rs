@@ -154,3 +154,97 @@ fn allow_listed_services_are_kept_out_and_reported() {
     assert!(text.contains("domain corp-vendor.example"), "{text}");
     assert!(csv(&store, "SELECT server FROM c2_control").is_empty());
 }
+
+const FULL_HEADER: &str = "#separator \\x09\n#path\tconn\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\tconn_state\thistory\torig_ip_bytes\tresp_ip_bytes\n";
+
+/// `n` connections from `host` to `server:port`, one every `period` seconds
+/// with a little jitter, each with the given Zeek service, duration, state
+/// and history.
+#[allow(clippy::too_many_arguments)]
+fn series(
+    host: &str,
+    server: &str,
+    port: u16,
+    n: u64,
+    period: u64,
+    service: &str,
+    duration: f64,
+    state: &str,
+    history: &str,
+) -> String {
+    (0..n)
+        .map(|i| {
+            let jitter = (i * 7919 % 5) as f64 * 0.3;
+            format!(
+                "{:.1}\t{host}\t{}\t{server}\t{port}\ttcp\t{service}\t{duration}\t{state}\t{history}\t{}\t{}\n",
+                1_700_000_000.0 + (i * period) as f64 + jitter,
+                40000 + i,
+                320 + i % 3,
+                if state == "S0" { 0 } else { 900 },
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_beacon_alone_is_evidence_and_needs_a_second_kind_to_be_control() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let log = dir.path().join("conn.log");
+    let text = [
+        FULL_HEADER.to_string(),
+        // A polite poller: answered TLS every five minutes.
+        series(
+            "10.1.0.5",
+            "45.33.10.7",
+            443,
+            30,
+            300,
+            "ssl",
+            0.4,
+            "SF",
+            "ShADadFf",
+        ),
+        // An implant retrying an unanswering controller on an odd port.
+        series("10.1.0.6", "45.33.20.8", 4444, 30, 60, "-", 3.0, "S0", "S"),
+        // Keep-alives inside one long connection: not separate connections.
+        series("10.1.0.7", "45.33.30.9", 443, 30, 60, "-", 0.0, "OTH", "A"),
+        // A long-poll: each session held until the next one starts.
+        series(
+            "10.1.0.8",
+            "45.33.40.10",
+            443,
+            30,
+            300,
+            "ssl",
+            295.0,
+            "SF",
+            "ShADadFf",
+        ),
+    ]
+    .concat();
+    std::fs::write(&log, text).unwrap();
+    run(&store, &["ingest", "-q", log.to_str().unwrap()]);
+    run(&store, &["detect", "c2"]);
+    assert_eq!(
+        csv(&store, "SELECT server, host FROM c2_control"),
+        vec!["45.33.20.8,10.1.0.6"]
+    );
+    assert_eq!(
+        csv(
+            &store,
+            "SELECT server, kind FROM c2_evidence ORDER BY server, kind"
+        ),
+        vec![
+            "45.33.10.7,beacon",
+            "45.33.20.8,beacon",
+            "45.33.20.8,opaque",
+            "45.33.20.8,retries"
+        ]
+    );
+    run(&store, &["detect", "c2", "--beacon-alone"]);
+    assert_eq!(
+        csv(&store, "SELECT server FROM c2_control ORDER BY server"),
+        vec!["45.33.10.7", "45.33.20.8"]
+    );
+}

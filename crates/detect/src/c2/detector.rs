@@ -33,6 +33,13 @@ pub struct C2Config {
     pub control_threshold: f64,
     /// Connections a pair needs before its regularity means anything.
     pub min_connections: i64,
+    /// Busy share of a pair's span (summed durations over first-to-last)
+    /// above which it is a persistent session rather than a beacon.
+    pub max_duty_cycle: f64,
+    /// Let beacon evidence alone make a control pair (RITA's view). Off by
+    /// default: benign software polls as regularly as implants do, so a
+    /// beacon needs a second kind of evidence.
+    pub beacon_alone: bool,
     /// Days an indicator stays valid before its first and after its last
     /// sighting in the feed.
     pub intel_grace_days: i64,
@@ -48,6 +55,8 @@ impl Default for C2Config {
             min_beacon_evidence: 0.5,
             control_threshold: 0.7,
             min_connections: 4,
+            max_duty_cycle: 0.4,
+            beacon_alone: false,
             intel_grace_days: 30,
             allow: AllowList::builtin(),
         }
@@ -72,20 +81,59 @@ impl C2Config {
     }
 }
 
-/// Beacons: regular, similar-sized connections from a host to a server. A
-/// pair needs a period (at least four distinct beats, connections within a
-/// second of each other being one beat): a burst of page loads is not a
-/// beacon however regular its sizes.
+/// Service ports whose traffic is commonly regular for benign reasons (web,
+/// mail, name and time services, remote administration). A channel on any
+/// other port that the sensor could not name a protocol for is "opaque".
+const SERVICE_PORTS: &str = "20, 21, 22, 25, 53, 80, 110, 123, 143, 443, 465, 587, 853, 993, 995, 3389, 5222, 5223, 8080, 8443";
+
+/// A flow that opened a connection: for TCP, Zeek's history shows the
+/// originator's SYN (`S`). Records with only mid-stream packets (`A`, `Da`,
+/// ...) continue a connection opened before, and their keep-alive rhythm is
+/// the TCP stack's, not a re-connecting implant's. Sources without history
+/// (NetFlow, Argus) count every record.
+const OPENED: &str = "(f.transport <> 'tcp' OR f.history IS NULL OR strpos(f.history, 'S') > 0)";
+
+/// A TCP connection attempt the server never accepted: Zeek states for an
+/// unanswered or refused SYN, Argus states with the originator's SYN and no
+/// SYN from the responder, or a record with packets out and none back.
+const FAILED: &str = "(f.transport = 'tcp' AND (f.state IN ('S0', 'REJ', 'RSTOS0', 'SH') \
+     OR (strpos(f.state, '_') > 0 AND strpos(split_part(f.state, '_', 1), 'S') > 0 \
+         AND strpos(split_part(f.state, '_', 2), 'S') = 0) \
+     OR (f.history IS NULL AND f.src_pkts > 0 AND f.dst_pkts = 0)))";
+
+/// Beacons: regular, similar-sized connections from a host to a server,
+/// scored over the connections the host opened. A pair needs a period (at
+/// least four distinct beats, connections within a second of each other
+/// being one beat): a burst of page loads is not a beacon however regular
+/// its sizes. A pair connected most of the time (busy share of its span
+/// above `max_duty_cycle`) holds a persistent session, such as a long-poll,
+/// whose reconnections are regular by construction; it is not scored.
+///
+/// Besides the beacon row, two flow-level facts about a beaconing pair are
+/// evidence of their own (never alone: they only exist for beacons):
+/// `retries` when most of its connection attempts went unanswered, as an
+/// implant retrying a dead or sinkholed controller does, and `opaque` when
+/// its traffic ran a protocol the sensor could not name on a port that
+/// belongs to no common service.
 pub fn beacon_sql(c: &C2Config) -> String {
-    let w = c.window("ts");
+    let w = c.window("f.ts");
     format!(
-        "WITH span AS (SELECT MIN(ts) AS s, MAX(ts) AS e FROM flows WHERE {w}), \
+        "WITH span AS (SELECT MIN(ts) AS s, MAX(ts) AS e FROM flows WHERE {ws}), \
          pairs AS ( \
-           SELECT src_ip AS host, dst_ip AS server, MIN(dst_port) AS port, \
-                  beacon_score(ts, src_bytes, span.s, span.e) AS p \
-           FROM flows CROSS JOIN span \
-           WHERE {w} AND ip_is_internal(src_ip) AND NOT ip_is_internal(dst_ip) \
-           GROUP BY src_ip, dst_ip) \
+           SELECT f.src_ip AS host, f.dst_ip AS server, MIN(f.dst_port) AS port, \
+                  beacon_score(f.ts, f.src_bytes, span.s, span.e) FILTER (WHERE {OPENED}) AS p, \
+                  SUM(COALESCE(f.duration, 0)) / greatest(MAX(date_part('epoch', f.ts) + COALESCE(f.duration, 0)) \
+                      - MIN(date_part('epoch', f.ts)), 1) AS duty, \
+                  AVG(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END) FILTER (WHERE {OPENED} AND f.transport = 'tcp') AS failed, \
+                  bool_and(f.service IS NULL) AND MAX(f.dst_port) NOT IN ({SERVICE_PORTS}) \
+                      AND MIN(f.dst_port) NOT IN ({SERVICE_PORTS}) AS opaque \
+           FROM flows f CROSS JOIN span \
+           WHERE {w} AND ip_is_internal(f.src_ip) AND NOT ip_is_internal(f.dst_ip) \
+           GROUP BY f.src_ip, f.dst_ip), \
+         beacons AS ( \
+           SELECT * FROM pairs \
+           WHERE p['connections'] >= {min} AND p['period_s'] IS NOT NULL AND p['score'] >= {min_score} \
+             AND duty <= {max_duty}) \
          SELECT host, server, port, 'beacon' AS kind, p['score'] AS score, \
                 p['first_seen'] AS first_seen, p['last_seen'] AS last_seen, \
                 p['first_seen'] AS detected_at, p['connections'] AS flows, \
@@ -93,11 +141,23 @@ pub fn beacon_sql(c: &C2Config) -> String {
                 concat('connections=', p['connections'], ' period_s=', round(p['period_s'], 1), \
                        ' ts=', round(p['ts_score'], 3), ' size=', round(p['ds_score'], 3), \
                        ' hourly=', round(p['hist_score'], 3), ' duration=', round(p['dur_score'], 3), \
+                       ' busy=', round(duty, 3), \
                        CASE WHEN p['strobe'] THEN ' strobe' ELSE '' END) AS detail \
-         FROM pairs \
-         WHERE p['connections'] >= {min} AND p['period_s'] IS NOT NULL AND p['score'] >= {min_score}",
+         FROM beacons \
+         UNION ALL \
+         SELECT host, server, port, 'retries', 0.5, p['first_seen'], p['last_seen'], p['first_seen'], \
+                p['connections'], CAST(NULL AS VARCHAR), \
+                concat(round(failed * 100, 0), '% of ', p['connections'], ' connection attempts unanswered or refused') \
+         FROM beacons WHERE failed >= 0.5 \
+         UNION ALL \
+         SELECT host, server, port, 'opaque', 0.4, p['first_seen'], p['last_seen'], p['first_seen'], \
+                p['connections'], CAST(NULL AS VARCHAR), \
+                concat('no protocol recognised on port ', port, ', which no common service uses') \
+         FROM beacons WHERE opaque",
+        ws = c.window("ts"),
         min = c.min_connections,
         min_score = c.min_beacon_evidence,
+        max_duty = c.max_duty_cycle,
     )
 }
 
@@ -208,7 +268,21 @@ pub fn control_sql(c: &C2Config) -> String {
                 array_agg(DISTINCT kind) AS evidence, MAX(family) AS family \
          FROM {RUN_EVIDENCE} WHERE server NOT IN (SELECT server FROM {RUN_ALLOWED}) \
          GROUP BY server, host \
-         HAVING 1 - exp(SUM(ln(1 - least(score, 0.999)))) >= {t}",
+         HAVING 1 - exp(SUM(ln(1 - least(score, 0.999)))) >= {t} AND {corroborated}",
+        t = c.control_threshold,
+        corroborated = corroborated(c, ""),
+    )
+}
+
+/// A pair is control only with two kinds of evidence, or one kind other
+/// than a beacon that is strong on its own (an intel match, a C2 alert).
+/// `q` qualifies the evidence columns (`"e."` or nothing).
+fn corroborated(c: &C2Config, q: &str) -> String {
+    if c.beacon_alone {
+        return "TRUE".into();
+    }
+    format!(
+        "(COUNT(DISTINCT {q}kind) >= 2 OR MAX(CASE WHEN {q}kind <> 'beacon' THEN {q}score END) >= {t})",
         t = c.control_threshold
     )
 }
@@ -223,8 +297,9 @@ pub fn allowed_sql(c: &C2Config) -> String {
                 (SELECT string_agg(DISTINCT a.allowed_by, ',') FROM {RUN_ALLOWED} a WHERE a.server = e.server) AS allowed_by \
          FROM {RUN_EVIDENCE} e WHERE e.server IN (SELECT server FROM {RUN_ALLOWED}) \
          GROUP BY e.server, e.host \
-         HAVING 1 - exp(SUM(ln(1 - least(e.score, 0.999)))) >= {t}",
-        t = c.control_threshold
+         HAVING 1 - exp(SUM(ln(1 - least(e.score, 0.999)))) >= {t} AND {corroborated}",
+        t = c.control_threshold,
+        corroborated = corroborated(c, "e."),
     )
 }
 

@@ -248,3 +248,159 @@ fn a_beacon_alone_is_evidence_and_needs_a_second_kind_to_be_control() {
         vec!["45.33.10.7", "45.33.20.8"]
     );
 }
+
+/// A label of `len` letters from a simple generator, different for each `i`.
+fn generated_label(i: u64, len: usize) -> String {
+    let mut x = i
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..len)
+        .map(|_| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            char::from(b'a' + (x >> 33) as u8 % 26)
+        })
+        .collect()
+}
+
+const DNS_HEADER: &str = "#separator \\x09\n#set_separator\t,\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\trcode_name\tanswers\n";
+
+fn lookup(t: u64, host: &str, name: &str, rcode: &str, answer: &str) -> String {
+    format!("{t}.0\tD{t}\t{host}\t5353\t10.0.0.53\t53\tudp\t{name}\t{rcode}\t{answer}\n")
+}
+
+#[test]
+fn a_domain_generation_family_resolved_and_contacted_is_control() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let t0 = 1_700_000_000u64;
+    let mut dns = DNS_HEADER.to_string();
+    for i in 0..12 {
+        let name = format!("{}.net", generated_label(i, 9));
+        dns.push_str(&lookup(t0 + i, "10.2.0.5", &name, "NXDOMAIN", "-"));
+        // A browser's probes under its search domain: one registered label.
+        let probe = format!("{}.corp.example.com", generated_label(100 + i, 9));
+        dns.push_str(&lookup(t0 + i, "10.2.0.6", &probe, "NXDOMAIN", "-"));
+    }
+    let found = format!("{}.net", generated_label(99, 9));
+    dns.push_str(&lookup(
+        t0 + 20,
+        "10.2.0.5",
+        &found,
+        "NOERROR",
+        "45.33.50.11",
+    ));
+    dns.push_str(&lookup(
+        t0 + 21,
+        "10.2.0.5",
+        "news-site.net",
+        "NOERROR",
+        "45.33.60.12",
+    ));
+    dns.push_str(&lookup(
+        t0 + 22,
+        "10.2.0.6",
+        "intranet.example.com",
+        "NOERROR",
+        "45.33.60.13",
+    ));
+    let mut conn = FULL_HEADER.to_string();
+    for (t, host, server) in [
+        (t0 + 25, "10.2.0.5", "45.33.50.11"),
+        (t0 + 26, "10.2.0.5", "45.33.60.12"),
+        (t0 + 27, "10.2.0.6", "45.33.60.13"),
+    ] {
+        conn.push_str(&format!(
+            "{t}.0\t{host}\t40000\t{server}\t80\ttcp\thttp\t0.5\tSF\tShADadFf\t400\t900\n"
+        ));
+    }
+    std::fs::write(dir.path().join("dns.log"), dns).unwrap();
+    std::fs::write(dir.path().join("conn.log"), conn).unwrap();
+    run(&store, &["ingest", "-q", dir.path().to_str().unwrap()]);
+    run(&store, &["detect", "c2"]);
+    assert_eq!(
+        csv(
+            &store,
+            "SELECT server, host, array_to_string(evidence, ',') FROM c2_control"
+        ),
+        vec!["45.33.50.11,10.2.0.5,dga"]
+    );
+}
+
+#[test]
+fn a_fleet_beaconing_to_a_server_few_others_reach_is_fan_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let mut text = FULL_HEADER.to_string();
+    for h in 1..=3 {
+        let host = format!("10.3.0.{h}");
+        text.push_str(&series(
+            &host,
+            "45.33.70.13",
+            443,
+            30,
+            120,
+            "ssl",
+            0.3,
+            "SF",
+            "ShADadFf",
+        ));
+        // The same fleet polls a popular service too, as does everyone.
+        text.push_str(&series(
+            &host,
+            "45.33.80.14",
+            443,
+            30,
+            120,
+            "ssl",
+            0.3,
+            "SF",
+            "ShADadFf",
+        ));
+    }
+    for h in 10..20 {
+        let host = format!("10.3.0.{h}");
+        text.push_str(
+            &sparse_conn(&host, "45.33.80.14")
+                .lines()
+                .skip(3)
+                .map(|l| {
+                    // sparse_conn has fewer columns; widen each line to this header.
+                    let f: Vec<&str> = l.split('\t').collect();
+                    format!(
+                        "{}\t{}\t{}\t{}\t{}\ttcp\tssl\t0.3\tSF\tShADadFf\t{}\t900\n",
+                        f[0], f[1], f[2], f[3], f[4], f[6]
+                    )
+                })
+                .collect::<String>(),
+        );
+    }
+    std::fs::write(dir.path().join("conn.log"), text).unwrap();
+    run(
+        &store,
+        &[
+            "ingest",
+            "-q",
+            dir.path().join("conn.log").to_str().unwrap(),
+        ],
+    );
+    run(&store, &["detect", "c2"]);
+    assert_eq!(
+        csv(
+            &store,
+            "SELECT DISTINCT server FROM c2_evidence WHERE kind = 'fan_in'"
+        ),
+        vec!["45.33.70.13"]
+    );
+    assert_eq!(
+        csv(
+            &store,
+            "SELECT host FROM c2_control WHERE server = '45.33.70.13' ORDER BY host"
+        ),
+        vec!["10.3.0.1", "10.3.0.2", "10.3.0.3"]
+    );
+    assert!(csv(
+        &store,
+        "SELECT host FROM c2_control WHERE server = '45.33.80.14'"
+    )
+    .is_empty());
+}

@@ -33,6 +33,16 @@ pub struct C2Config {
     pub control_threshold: f64,
     /// Connections a pair needs before its regularity means anything.
     pub min_connections: i64,
+    /// Hosts that must beacon to one server with about the same period for
+    /// fan-in evidence.
+    pub fan_in_min_hosts: i64,
+    /// Non-existent registered labels of one shape a host must look up
+    /// before the shape counts as a domain-generation family.
+    pub dga_min_family: i64,
+    /// Distinct addresses, and countries, a name must resolve to over the
+    /// period to count as fast-flux.
+    pub flux_min_addresses: i64,
+    pub flux_min_countries: i64,
     /// Busy share of a pair's span (summed durations over first-to-last)
     /// above which it is a persistent session rather than a beacon.
     pub max_duty_cycle: f64,
@@ -55,6 +65,10 @@ impl Default for C2Config {
             min_beacon_evidence: 0.5,
             control_threshold: 0.7,
             min_connections: 4,
+            fan_in_min_hosts: 3,
+            dga_min_family: 10,
+            flux_min_addresses: 5,
+            flux_min_countries: 3,
             max_duty_cycle: 0.4,
             beacon_alone: false,
             intel_grace_days: 30,
@@ -101,39 +115,55 @@ const FAILED: &str = "(f.transport = 'tcp' AND (f.state IN ('S0', 'REJ', 'RSTOS0
          AND strpos(split_part(f.state, '_', 2), 'S') = 0) \
      OR (f.history IS NULL AND f.src_pkts > 0 AND f.dst_pkts = 0)))";
 
-/// Beacons: regular, similar-sized connections from a host to a server,
-/// scored over the connections the host opened. A pair needs a period (at
-/// least four distinct beats, connections within a second of each other
-/// being one beat): a burst of page loads is not a beacon however regular
-/// its sizes. A pair connected most of the time (busy share of its span
-/// above `max_duty_cycle`) holds a persistent session, such as a long-poll,
-/// whose reconnections are regular by construction; it is not scored.
+/// Every host-to-outside pair of the period with its beacon score and the
+/// flow-level facts the beacon evidence uses, computed once and staged: the
+/// evidence plans read these pairs four times.
 ///
-/// Besides the beacon row, two flow-level facts about a beaconing pair are
-/// evidence of their own (never alone: they only exist for beacons):
-/// `retries` when most of its connection attempts went unanswered, as an
-/// implant retrying a dead or sinkholed controller does, and `opaque` when
-/// its traffic ran a protocol the sensor could not name on a port that
-/// belongs to no common service.
-pub fn beacon_sql(c: &C2Config) -> String {
-    let w = c.window("f.ts");
+/// The beacon score covers the connections the host opened (see
+/// [`OPENED`]); the busy share is summed durations over the pair's span.
+pub fn beacon_pairs_sql(c: &C2Config) -> String {
     format!(
-        "WITH span AS (SELECT MIN(ts) AS s, MAX(ts) AS e FROM flows WHERE {ws}), \
-         pairs AS ( \
-           SELECT f.src_ip AS host, f.dst_ip AS server, MIN(f.dst_port) AS port, \
-                  beacon_score(f.ts, f.src_bytes, span.s, span.e) FILTER (WHERE {OPENED}) AS p, \
-                  SUM(COALESCE(f.duration, 0)) / greatest(MAX(date_part('epoch', f.ts) + COALESCE(f.duration, 0)) \
-                      - MIN(date_part('epoch', f.ts)), 1) AS duty, \
-                  AVG(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END) FILTER (WHERE {OPENED} AND f.transport = 'tcp') AS failed, \
-                  bool_and(f.service IS NULL) AND MAX(f.dst_port) NOT IN ({SERVICE_PORTS}) \
-                      AND MIN(f.dst_port) NOT IN ({SERVICE_PORTS}) AS opaque \
-           FROM flows f CROSS JOIN span \
-           WHERE {w} AND ip_is_internal(f.src_ip) AND NOT ip_is_internal(f.dst_ip) \
-           GROUP BY f.src_ip, f.dst_ip), \
-         beacons AS ( \
-           SELECT * FROM pairs \
+        "WITH span AS (SELECT MIN(ts) AS s, MAX(ts) AS e FROM flows WHERE {ws}) \
+         SELECT f.src_ip AS host, f.dst_ip AS server, MIN(f.dst_port) AS port, \
+                beacon_score(f.ts, f.src_bytes, span.s, span.e) FILTER (WHERE {OPENED}) AS p, \
+                SUM(COALESCE(f.duration, 0)) / greatest(MAX(date_part('epoch', f.ts) + COALESCE(f.duration, 0)) \
+                    - MIN(date_part('epoch', f.ts)), 1) AS duty, \
+                AVG(CASE WHEN {FAILED} THEN 1.0 ELSE 0.0 END) FILTER (WHERE {OPENED} AND f.transport = 'tcp') AS failed, \
+                bool_and(f.service IS NULL) AND MAX(f.dst_port) NOT IN ({SERVICE_PORTS}) \
+                    AND MIN(f.dst_port) NOT IN ({SERVICE_PORTS}) AS opaque \
+         FROM flows f CROSS JOIN span \
+         WHERE {w} AND ip_is_internal(f.src_ip) AND NOT ip_is_internal(f.dst_ip) \
+         GROUP BY f.src_ip, f.dst_ip",
+        ws = c.window("ts"),
+        w = c.window("f.ts"),
+    )
+}
+
+/// Beacons: regular, similar-sized connections from a host to a server. A
+/// pair needs a period (at least four distinct beats, connections within a
+/// second of each other being one beat): a burst of page loads is not a
+/// beacon however regular its sizes. A pair connected most of the time (busy
+/// share above `max_duty_cycle`) holds a persistent session, such as a
+/// long-poll, whose reconnections are regular by construction; it is not a
+/// beacon.
+///
+/// Three more facts about a beaconing pair are evidence of their own, and
+/// exist only for beacons: `retries` when most of its connection attempts
+/// went unanswered, as an implant retrying a dead or sinkholed controller
+/// does; `opaque` when its traffic ran a protocol the sensor could not name
+/// on a port that belongs to no common service; and `fan_in` when several
+/// hosts beacon to the server with about the same period while few other
+/// hosts talk to it at all — a fleet of implants checking in.
+pub fn beacon_sql(c: &C2Config) -> String {
+    format!(
+        "WITH beacons AS ( \
+           SELECT * FROM {RUN_PAIRS} \
            WHERE p['connections'] >= {min} AND p['period_s'] IS NOT NULL AND p['score'] >= {min_score} \
-             AND duty <= {max_duty}) \
+             AND duty <= {max_duty}), \
+         clients AS (SELECT server, COUNT(*) AS clients FROM {RUN_PAIRS} GROUP BY server), \
+         fleets AS ( \
+           SELECT server, COUNT(*) AS beaconing, median(p['period_s']) AS period FROM beacons \
+           GROUP BY server HAVING COUNT(*) >= {fan_min}) \
          SELECT host, server, port, 'beacon' AS kind, p['score'] AS score, \
                 p['first_seen'] AS first_seen, p['last_seen'] AS last_seen, \
                 p['first_seen'] AS detected_at, p['connections'] AS flows, \
@@ -153,11 +183,19 @@ pub fn beacon_sql(c: &C2Config) -> String {
          SELECT host, server, port, 'opaque', 0.4, p['first_seen'], p['last_seen'], p['first_seen'], \
                 p['connections'], CAST(NULL AS VARCHAR), \
                 concat('no protocol recognised on port ', port, ', which no common service uses') \
-         FROM beacons WHERE opaque",
-        ws = c.window("ts"),
+         FROM beacons WHERE opaque \
+         UNION ALL \
+         SELECT b.host, b.server, b.port, 'fan_in', 0.6, b.p['first_seen'], b.p['last_seen'], b.p['first_seen'], \
+                b.p['connections'], CAST(NULL AS VARCHAR), \
+                concat(fl.beaconing, ' hosts beacon to this server every ~', round(fl.period, 0), \
+                       ' s; ', cl.clients, ' hosts of the constituency reach it at all') \
+         FROM beacons b JOIN fleets fl ON b.server = fl.server JOIN clients cl ON cl.server = b.server \
+         WHERE cl.clients <= 2 * fl.beaconing \
+           AND abs(b.p['period_s'] - fl.period) <= 0.25 * fl.period",
         min = c.min_connections,
         min_score = c.min_beacon_evidence,
         max_duty = c.max_duty_cycle,
+        fan_min = c.fan_in_min_hosts,
     )
 }
 
@@ -236,24 +274,132 @@ pub fn ids_sql(c: &C2Config) -> String {
     )
 }
 
+/// The label a domain was registered under and the suffix it sits below.
+/// An approximation of the public suffix list: one label of suffix, or two
+/// when the second-level one is a generic registry label under a country
+/// code (`co.uk`, `com.br`, `ac.jp`, ...).
+const REGISTERED: &str = r"([a-z0-9-]+)\.((?:(?:co|com|net|org|gov|edu|ac|or|ne|go|gob|nic)\.)?[a-z][a-z0-9-]{1,62})\.?$";
+
+/// Flows counted once each after a join with look-ups, which pairs one flow
+/// with every look-up before it.
+const DISTINCT_FLOWS: &str =
+    "COUNT(DISTINCT concat(CAST(ts AS VARCHAR), '/', COALESCE(CAST(src_port AS VARCHAR), '')))";
+
+/// How long after a look-up a connection to one of its answers counts as
+/// using it.
+const LOOKUP_USE: &str = "INTERVAL '1 hour'";
+
+/// Domains an implant's generator made, resolved and then contacted. A
+/// domain-generation algorithm shows as a host asking for many registered
+/// names that do not exist, all under one suffix and of one label shape
+/// (length, and whether digits or hyphens occur: the generator's
+/// alphabet); the few that resolve belong to the same family, and a
+/// connection to an answer of one of those within an hour of the look-up
+/// is evidence against that server. Distinct registered labels are
+/// counted, not names, so that a browser's probes under one search domain
+/// are not a family. The score grows with the family's size: 0.7 (enough
+/// alone) at the minimum, 0.9 from three times it.
+pub fn dga_sql(c: &C2Config) -> String {
+    format!(
+        "WITH q AS ( \
+           SELECT client_ip AS host, lower(query) AS name, rcode, answers, ts, \
+                  regexp_match(lower(query), '{REGISTERED}') AS m \
+           FROM dns WHERE {w} AND query IS NOT NULL AND ip_is_internal(client_ip)), \
+         named AS ( \
+           SELECT host, name, rcode, answers, ts, m[1] AS label, m[2] AS suffix, \
+                  concat(character_length(m[1]), CASE WHEN regexp_like(m[1], '[0-9]') THEN ' with digits' ELSE '' END, \
+                         CASE WHEN strpos(m[1], '-') > 0 THEN ' with hyphens' ELSE '' END) AS shape \
+           FROM q WHERE m IS NOT NULL), \
+         families AS ( \
+           SELECT host, suffix, shape, \
+                  COUNT(DISTINCT label) FILTER (WHERE rcode = 'NXDOMAIN') AS missing \
+           FROM named GROUP BY host, suffix, shape \
+           HAVING COUNT(DISTINCT label) FILTER (WHERE rcode = 'NXDOMAIN') >= {min}), \
+         resolved AS ( \
+           SELECT n.host, n.name, n.ts, fam.missing, fam.suffix, fam.shape, unnest(n.answers) AS answer \
+           FROM named n JOIN families fam ON n.host = fam.host AND n.suffix = fam.suffix AND n.shape = fam.shape \
+           WHERE n.rcode = 'NOERROR'), \
+         used AS ( \
+           SELECT r.host, r.answer AS server, r.name, r.missing, r.suffix, r.shape, f.ts, f.src_port, f.dst_port \
+           FROM resolved r JOIN flows f ON f.src_ip = r.host AND f.dst_ip = r.answer \
+           WHERE ip_is_reserved(r.answer) = FALSE AND NOT ip_is_internal(r.answer) \
+             AND f.ts >= r.ts AND f.ts < r.ts + {LOOKUP_USE} AND {wf}) \
+         SELECT host, server, MIN(dst_port) AS port, 'dga' AS kind, \
+                least(0.9, 0.7 + 0.2 * (MAX(missing) - {min}) / (2.0 * {min})) AS score, \
+                MIN(ts) AS first_seen, MAX(ts) AS last_seen, MIN(ts) AS detected_at, {DISTINCT_FLOWS} AS flows, \
+                CAST(NULL AS VARCHAR) AS family, \
+                concat('resolved ', MIN(name), ' (', COUNT(DISTINCT name), ' names) from a family of ', \
+                       MAX(missing), ' non-existent .', MAX(suffix), ' names with labels of ', MAX(shape), \
+                       ' characters looked up by this host') AS detail \
+         FROM used GROUP BY host, server",
+        w = c.window("ts"),
+        wf = c.window("f.ts"),
+        min = c.dga_min_family,
+    )
+}
+
+/// Fast-flux domains, resolved and then contacted: a name whose answers,
+/// over the period, are many addresses spread over several countries (and
+/// autonomous systems, where the geolocation data has them), as botnets
+/// rotate compromised hosts in front of their servers. Content networks
+/// answer one resolver from nearby networks, so the country spread is what
+/// sets the two apart. Not enough alone (0.6): it says the server is
+/// disposable, not that it controls anything.
+pub fn fast_flux_sql(c: &C2Config) -> String {
+    format!(
+        "WITH a AS ( \
+           SELECT client_ip AS host, lower(query) AS name, ts, unnest(answers) AS answer \
+           FROM dns WHERE {w} AND query IS NOT NULL AND rcode = 'NOERROR'), \
+         ips AS (SELECT * FROM a WHERE ip_is_reserved(answer) = FALSE), \
+         flux AS ( \
+           SELECT name, COUNT(DISTINCT answer) AS addresses, COUNT(DISTINCT ip_country(answer)) AS countries, \
+                  COUNT(DISTINCT ip_asn(answer)) AS networks \
+           FROM ips GROUP BY name \
+           HAVING COUNT(DISTINCT answer) >= {min_ips} AND COUNT(DISTINCT ip_country(answer)) >= {min_cc} \
+              AND (COUNT(DISTINCT ip_asn(answer)) = 0 OR COUNT(DISTINCT ip_asn(answer)) >= {min_cc})), \
+         used AS ( \
+           SELECT i.host, i.answer AS server, i.name, x.addresses, x.countries, f.ts, f.src_port, f.dst_port \
+           FROM ips i JOIN flux x ON i.name = x.name \
+                JOIN flows f ON f.src_ip = i.host AND f.dst_ip = i.answer \
+           WHERE ip_is_internal(i.host) AND NOT ip_is_internal(i.answer) \
+             AND f.ts >= i.ts AND f.ts < i.ts + {LOOKUP_USE} AND {wf}) \
+         SELECT host, server, MIN(dst_port) AS port, 'fast_flux' AS kind, 0.6 AS score, \
+                MIN(ts) AS first_seen, MAX(ts) AS last_seen, MIN(ts) AS detected_at, {DISTINCT_FLOWS} AS flows, \
+                CAST(NULL AS VARCHAR) AS family, \
+                concat(MIN(name), ' resolved to ', MAX(addresses), ' addresses in ', MAX(countries), ' countries') AS detail \
+         FROM used GROUP BY host, server",
+        w = c.window("ts"),
+        wf = c.window("f.ts"),
+        min_ips = c.flux_min_addresses,
+        min_cc = c.flux_min_countries,
+    )
+}
+
 /// All evidence rows, one per (host, server, kind).
 pub fn evidence_sql(c: &C2Config) -> String {
-    format!(
-        "SELECT host, server, port, kind, CAST(score AS DOUBLE) AS score, first_seen, last_seen, detected_at, \
-                CAST(flows AS BIGINT) AS flows, family, detail FROM ({}) \
-         UNION ALL SELECT host, server, port, kind, CAST(score AS DOUBLE), first_seen, last_seen, detected_at, \
-                CAST(flows AS BIGINT), family, detail FROM ({}) \
-         UNION ALL SELECT host, server, port, kind, CAST(score AS DOUBLE), first_seen, last_seen, detected_at, \
-                CAST(flows AS BIGINT), family, detail FROM ({})",
+    [
         beacon_sql(c),
         intel_sql(c),
-        ids_sql(c)
-    )
+        ids_sql(c),
+        dga_sql(c),
+        fast_flux_sql(c),
+    ]
+    .iter()
+    .map(|sql| {
+        format!(
+            "SELECT host, server, CAST(port AS INT) AS port, kind, CAST(score AS DOUBLE) AS score, \
+                    first_seen, last_seen, detected_at, CAST(flows AS BIGINT) AS flows, family, detail \
+             FROM ({sql})"
+        )
+    })
+    .collect::<Vec<_>>()
+    .join(" UNION ALL ")
 }
 
 /// Names under which one run's intermediate results are queried; not the
 /// stored tables, which hold the previous run's findings until this one
 /// commits.
+const RUN_PAIRS: &str = "c2_run_pairs";
 const RUN_EVIDENCE: &str = "c2_run_evidence";
 const RUN_CONTROL: &str = "c2_run_control";
 const RUN_ALLOWED: &str = "c2_run_allowed";
@@ -440,12 +586,19 @@ fn text(a: &dyn datafusion::arrow::array::Array) -> Result<StringArray> {
 /// Runs every plan. The session must have the store's tables (including
 /// `intel`) and borderscope's functions registered.
 pub async fn detect(ctx: &SessionContext, c: &C2Config) -> Result<C2Findings> {
+    stage(ctx, RUN_PAIRS, "beacon scores", &beacon_pairs_sql(c)).await?;
     let evidence = stage(ctx, RUN_EVIDENCE, "C2 evidence", &evidence_sql(c)).await?;
     stage_allowed(ctx, &c.allow, &evidence).await?;
     let control = stage(ctx, RUN_CONTROL, "C2 control pairs", &control_sql(c)).await?;
     let allowed = collect(ctx, "allow-listed pairs", &allowed_sql(c)).await?;
     let servers = collect(ctx, "C2 servers", &servers_sql()).await?;
-    for t in [RUN_EVIDENCE, RUN_CONTROL, RUN_ALLOWED, RUN_ALLOW_LIST] {
+    for t in [
+        RUN_PAIRS,
+        RUN_EVIDENCE,
+        RUN_CONTROL,
+        RUN_ALLOWED,
+        RUN_ALLOW_LIST,
+    ] {
         ctx.deregister_table(t)?;
     }
     Ok(C2Findings {

@@ -404,3 +404,51 @@ fn a_fleet_beaconing_to_a_server_few_others_reach_is_fan_in() {
     )
     .is_empty());
 }
+
+#[test]
+fn a_fast_flux_name_is_evidence_but_not_control_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let t0 = 1_700_000_000u64;
+    let mut dns = DNS_HEADER.to_string();
+    // One name answering with addresses in six countries over the period...
+    let flux = "5.9.0.1,81.2.69.1,45.33.10.1,202.12.27.33,195.22.4.21,1.1.1.1";
+    for (i, answer) in flux.split(',').enumerate() {
+        dns.push_str(&lookup(
+            t0 + 60 * i as u64,
+            "10.4.0.5",
+            "cdn-img.example.org",
+            "NOERROR",
+            answer,
+        ));
+    }
+    // ...and one answering from one country only, like a content network.
+    for i in 1..=6 {
+        let answer = format!("45.33.10.{i}");
+        dns.push_str(&lookup(
+            t0 + 60 * i,
+            "10.4.0.6",
+            "static.example.net",
+            "NOERROR",
+            &answer,
+        ));
+    }
+    let mut conn = FULL_HEADER.to_string();
+    for (t, host, server) in [
+        (t0 + 70, "10.4.0.5", "81.2.69.1"),
+        (t0 + 130, "10.4.0.6", "45.33.10.2"),
+    ] {
+        conn.push_str(&format!(
+            "{t}.0\t{host}\t40000\t{server}\t443\ttcp\tssl\t0.5\tSF\tShADadFf\t400\t900\n"
+        ));
+    }
+    std::fs::write(dir.path().join("dns.log"), dns).unwrap();
+    std::fs::write(dir.path().join("conn.log"), conn).unwrap();
+    run(&store, &["ingest", "-q", dir.path().to_str().unwrap()]);
+    run(&store, &["detect", "c2"]);
+    assert_eq!(
+        csv(&store, "SELECT host, server, kind FROM c2_evidence"),
+        vec!["10.4.0.5,81.2.69.1,fast_flux"]
+    );
+    assert!(csv(&store, "SELECT server FROM c2_control").is_empty());
+}

@@ -452,3 +452,31 @@ fn a_fast_flux_name_is_evidence_but_not_control_alone() {
     );
     assert!(csv(&store, "SELECT server FROM c2_control").is_empty());
 }
+
+#[test]
+fn ctu50_normal_hosts_are_not_called_infected_and_attackers_not_controllers() {
+    for n in ["008", "010", "011"] {
+        let Some(capture) =
+            borderscope_testdata::shared_data(&format!("zeek/ctu50-normal-attacked-{n}/data"))
+        else {
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let o = run(
+            &dir.path().join("unused"),
+            &[
+                "--internal",
+                "147.32.0.0/16",
+                "eval",
+                "c2",
+                "--json",
+                capture.to_str().unwrap(),
+            ],
+        );
+        let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        // Regression thresholds for docs/accuracy.md's figures.
+        assert_eq!(r["hosts"]["false_positives"], 0, "{n}: {r}");
+        assert_eq!(r["servers"]["false_positives"], 0, "{n}: {r}");
+        assert_eq!(r["hosts_windowed"]["fpr"], 0.0, "{n}: {r}");
+    }
+}

@@ -480,3 +480,38 @@ fn ctu50_normal_hosts_are_not_called_infected_and_attackers_not_controllers() {
         assert_eq!(r["hosts_windowed"]["fpr"], 0.0, "{n}: {r}");
     }
 }
+
+#[test]
+fn flows_into_a_listed_network_match_its_indicator() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let conn = dir.path().join("conn.log");
+    let text = [
+        sparse_conn("10.9.1.5", "185.199.111.77"),
+        sparse_conn("10.9.1.6", "185.199.112.77")
+            .lines()
+            .skip(3)
+            .map(|l| format!("{l}\n"))
+            .collect(),
+    ]
+    .concat();
+    std::fs::write(&conn, text).unwrap();
+    let feed = dir.path().join("c2-nets.txt");
+    std::fs::write(&feed, "# A bulletproof host\n185.199.111.0/24\n").unwrap();
+    run(&store, &["ingest", "-q", conn.to_str().unwrap()]);
+    run(&store, &["intel", "load", feed.to_str().unwrap()]);
+    run(&store, &["detect", "c2"]);
+    assert_eq!(
+        csv(&store, "SELECT server, host FROM c2_control"),
+        vec!["185.199.111.77,10.9.1.5"]
+    );
+    assert_eq!(
+        csv(
+            &store,
+            "SELECT ip_in_network('185.199.111.9', '185.199.111.0/24'), \
+                    ip_in_network('185.199.112.9', '185.199.111.0/24'), \
+                    ip_in_network('not an address', '185.199.111.0/24') IS NULL"
+        ),
+        vec!["true,false,true"]
+    );
+}

@@ -1,6 +1,7 @@
 //! Scalar UDFs that put geolocation into SQL: `ip_country(ip)`,
 //! `ip_asn(ip)`, `ip_asn_org(ip)`, `ip_is_reserved(ip)` and
-//! `ip_is_internal(ip)` (in the defended constituency).
+//! `ip_is_internal(ip)` (in the defended constituency), and
+//! `ip_in_network(ip, cidr)`.
 //!
 //! They take addresses as text (the store's representation) in any of
 //! DataFusion's string encodings, and answer NULL for text that is not an
@@ -168,6 +169,67 @@ impl ScalarUDFImpl for IpFn {
     }
 }
 
+/// `ip_in_network(ip, cidr)`: whether an address lies in a network, both as
+/// text; NULL when either does not parse. Intel feeds list networks as well
+/// as addresses, and flows must be matched against both.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct InNetwork {
+    signature: Signature,
+}
+
+impl InNetwork {
+    fn new() -> Self {
+        InNetwork {
+            signature: Signature::one_of(vec![TypeSignature::String(2)], Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for InNetwork {
+    fn name(&self) -> &str {
+        "ip_in_network"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _args: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let [ips, nets] = arrays.as_slice() else {
+            return exec_err!("ip_in_network takes two arguments, an address and a network");
+        };
+        let (ips, nets) = (cast(ips, &DataType::Utf8)?, cast(nets, &DataType::Utf8)?);
+        let (Some(ips), Some(nets)) = (
+            ips.as_any().downcast_ref::<StringArray>(),
+            nets.as_any().downcast_ref::<StringArray>(),
+        ) else {
+            return exec_err!("ip_in_network: arguments are not text");
+        };
+        let out = BooleanArray::from_iter((0..ips.len()).map(|i| {
+            if ips.is_null(i) || nets.is_null(i) {
+                return None;
+            }
+            let ip: IpAddr = ips.value(i).parse().ok()?;
+            let net: ipnet::IpNet = nets.value(i).parse().ok()?;
+            Some(net.contains(&ip))
+        }));
+        let scalar = args
+            .args
+            .iter()
+            .all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        Ok(if scalar {
+            ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?)
+        } else {
+            ColumnarValue::Array(Arc::new(out))
+        })
+    }
+}
+
 /// What the functions answer from: geolocation and the defended constituency.
 #[derive(Clone)]
 pub struct FunctionContext {
@@ -196,6 +258,7 @@ pub fn scalar_udfs(f: &FunctionContext) -> Vec<ScalarUDF> {
     ]
     .into_iter()
     .map(|k| ScalarUDF::from(IpFn::new(k, f.geo.clone(), f.constituency.clone())))
+    .chain([ScalarUDF::from(InNetwork::new())])
     .collect()
 }
 

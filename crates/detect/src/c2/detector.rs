@@ -199,7 +199,9 @@ pub fn beacon_sql(c: &C2Config) -> String {
     )
 }
 
-/// Threat intelligence: flows to listed C2 addresses, and look-ups, HTTP
+/// Threat intelligence: flows to listed C2 addresses or into listed C2
+/// networks (each distinct destination tested against the networks once,
+/// then joined back on the address), and look-ups, HTTP
 /// requests and TLS sessions naming listed C2 domains (or their subdomains),
 /// each within the indicator's validity.
 pub fn intel_sql(c: &C2Config) -> String {
@@ -219,6 +221,16 @@ pub fn intel_sql(c: &C2Config) -> String {
         "SELECT f.src_ip AS host, f.dst_ip AS server, MIN(f.dst_port) AS port, 'intel' AS kind, {score} AS score, \
                 MIN(f.ts) AS first_seen, MAX(f.ts) AS last_seen, MIN(f.ts) AS detected_at, COUNT(*) AS flows, {pick} \
          FROM flows f JOIN intel i ON i.kind = 'ip' AND i.value = f.dst_ip \
+         WHERE {w} AND i.threat = 'botnet_cc' AND {vf} \
+           AND ip_is_internal(f.src_ip) AND NOT ip_is_internal(f.dst_ip) \
+         GROUP BY f.src_ip, f.dst_ip \
+         UNION ALL \
+         SELECT f.src_ip, f.dst_ip, MIN(f.dst_port), 'intel', {score}, \
+                MIN(f.ts), MAX(f.ts), MIN(f.ts), COUNT(*), {pick} \
+         FROM flows f JOIN ( \
+                SELECT n.ip, c.value, c.threat, c.first_seen, c.last_seen, c.confidence, c.family, c.feed, c.campaign \
+                FROM (SELECT DISTINCT dst_ip AS ip FROM flows WHERE {wd}) n \
+                JOIN intel c ON c.kind = 'cidr' AND ip_in_network(n.ip, c.value)) i ON i.ip = f.dst_ip \
          WHERE {w} AND i.threat = 'botnet_cc' AND {vf} \
            AND ip_is_internal(f.src_ip) AND NOT ip_is_internal(f.dst_ip) \
          GROUP BY f.src_ip, f.dst_ip \

@@ -265,7 +265,7 @@ fn normal_traffic(
             target,
             status,
             bytes: 2_000 + rng.below(30_000) as u64,
-            agent: rng.pick(BROWSERS),
+            agent: BROWSERS[rng.below(BROWSERS.len())],
             attack: false,
         });
     }

@@ -53,7 +53,7 @@ pub async fn detect(store: &Path, functions: FunctionContext, a: &DetectArgs) ->
                     i.ip AS implanter, i.how, ip_country(i.ip) AS implanter_country, \
                     (SELECT COUNT(*) FROM backdoor_attacks a WHERE a.site = b.site AND a.path = b.path) AS attacks \
              FROM backdoors b LEFT JOIN backdoor_implanters i ON i.site = b.site AND i.path = b.path \
-             ORDER BY b.score DESC, b.site, b.path LIMIT 20",
+             ORDER BY score DESC, site, path LIMIT 20",
         )
         .await?;
     output::write(&top, Format::Table, &mut std::io::stdout().lock())?;

@@ -24,7 +24,7 @@ rule asp_eval_of_request
         score = 90
     strings:
         $e = /[^\w.](execute|eval|executeglobal)\s*\(?\s*request\s*(\.\s*(form|querystring|item|cookies)\s*)?[\(\[]/ nocase
-        $e2 = /(execute|eval|executeglobal)\s*\(?\s*\(?\s*(unescape|decode|strreverse|base64decode)\s*\(\s*request/ nocase
+        $e2 = /[^\w.](execute|eval|executeglobal)\s*\(?\s*\(?\s*(unescape|decode|strreverse|base64decode)\s*\(\s*request/ nocase
     condition:
         any of them
 }
@@ -36,7 +36,7 @@ rule aspx_jscript_eval_of_request
         technique = "code execution of request data"
         score = 90
     strings:
-        $e = /eval\s*\(\s*[^;]{0,80}Request\s*(\.\s*(Item|Form|QueryString|Params)\s*)?[\[\(]/ nocase
+        $e = /[^\w.]eval\s*\(\s*[^;]{0,80}Request\s*(\.\s*(Item|Form|QueryString|Params)\s*)?[\[\(]/ nocase
         $unsafe = /['"]unsafe['"]/ nocase
         $jscript = /Language\s*=\s*['"]?(Jscript|C#|CS|VB)/ nocase
     condition:
@@ -92,9 +92,9 @@ rule asp_encoded_execute
         technique = "obfuscated code execution"
         score = 80
     strings:
-        $chrs = /(execute|eval|executeglobal)\s*\(?\s*\(?\s*(chr|chrw|chrb)\s*\(\s*\d+\s*\)\s*&\s*(chr|chrw|chrb)\s*\(/ nocase
-        $rev = /(execute|eval|executeglobal)\s*\(?\s*\(?\s*strreverse\s*\(/ nocase
-        $unesc = /(execute|eval|executeglobal)\s*\(?\s*\(?\s*unescape\s*\(/ nocase
+        $chrs = /[^\w.](execute|eval|executeglobal)\s*\(?\s*\(?\s*(chr|chrw|chrb)\s*\(\s*\d+\s*\)\s*&\s*(chr|chrw|chrb)\s*\(/ nocase
+        $rev = /[^\w.](execute|eval|executeglobal)\s*\(?\s*\(?\s*strreverse\s*\(/ nocase
+        $unesc = /[^\w.](execute|eval|executeglobal)\s*\(?\s*\(?\s*unescape\s*\(/ nocase
         $rev_request = /strreverse\s*\(\s*['"][^'"]{0,20}tseuqer/ nocase
         $hexfn = /execute\s*\(?\s*[a-z_]\w{0,20}\s*\(\s*['"][0-9a-f]{200}/ nocase
     condition:

@@ -27,10 +27,11 @@ rule cgi_perl_command_of_request
         technique = "command execution of request data"
         score = 85
     strings:
-        $direct = /(system|exec|qx)\s*\(?\s*[^;]{0,40}(param\s*\(|\$ENV\s*\{\s*['"]?QUERY_STRING)/
+        // the Perl builtins as words, followed by their argument list
+        $direct = /[^\w$>.:](system|exec|qx)(\s+|\s*\()[^;]{0,40}(param\s*\(|\$ENV\s*\{\s*['"]?QUERY_STRING)/
         $tick = /`[^`]{0,20}\$(cmd|command|c)\b[^`]{0,20}`/
         $src = /(CGI\s*->\s*new|use\s+CGI\b|param\s*\(\s*['"]?(cmd|command|c|exec)['"]?\s*\)|\$ENV\s*\{\s*['"]?QUERY_STRING)/
-        $eval = /eval\s*\(?\s*[^;]{0,40}param\s*\(/
+        $eval = /[^\w$>.:]eval(\s+|\s*\()[^;]{0,40}param\s*\(/
     condition:
         $direct or $eval or ($tick and $src)
 }

@@ -264,12 +264,16 @@ fn yara_cli(
             .canonicalize()
             .with_context(|| format!("cannot open {}", root.display()))?;
         let listed = crate::scan::list_files(root, limits.max_depth)?;
-        files += listed.len() as u64;
-        bytes += listed
+        // yara skips files over the limit entirely (we scan their start):
+        // count only what it reads.
+        let sizes: Vec<u64> = listed
             .iter()
             .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len().min(limits.max_file_bytes))
-            .sum::<u64>();
+            .map(|m| m.len())
+            .filter(|&n| n <= limits.max_file_bytes)
+            .collect();
+        files += sizes.len() as u64;
+        bytes += sizes.iter().sum::<u64>();
         let start = Instant::now();
         let out = Command::new("yara")
             .args(["-C", "-r", "-w", "-p", "1"])

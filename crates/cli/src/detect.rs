@@ -15,6 +15,10 @@ pub enum Command {
     /// Find botnet control servers and the hosts they control; replaces the
     /// c2_evidence, c2_control and c2_servers tables.
     C2(C2Args),
+    /// Find backdoored websites (webshells), the attacks through them and
+    /// who planted them, from web logs and web_files scans; replaces
+    /// backdoor_evidence, backdoors, backdoor_attacks and backdoor_implanters.
+    Backdoor(crate::backdoor::DetectArgs),
 }
 
 #[derive(clap::Args)]
@@ -89,7 +93,10 @@ pub async fn engine_for_detection(store: &Path, functions: FunctionContext) -> R
 }
 
 pub async fn run(store: &Path, functions: FunctionContext, cmd: &Command) -> Result<ExitCode> {
-    let Command::C2(args) = cmd;
+    let args = match cmd {
+        Command::C2(args) => args,
+        Command::Backdoor(a) => return crate::backdoor::detect(store, functions, a).await,
+    };
     let engine = engine_for_detection(store, functions).await?;
     let findings = c2::detect(engine.ctx(), &args.config()?).await?;
     let report = c2::findings::store_findings(engine.store(), &findings, "detect c2").await?;
@@ -134,6 +141,15 @@ pub enum ExplainCommand {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Why a site's path was called a backdoor: its evidence, implanter,
+    /// scanned file and the requests through it.
+    Backdoor {
+        site: String,
+        path: String,
+        /// Requests to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
 }
 
 fn quote(s: &str) -> String {
@@ -145,11 +161,16 @@ pub async fn explain(
     functions: FunctionContext,
     cmd: &ExplainCommand,
 ) -> Result<ExitCode> {
-    let ExplainCommand::C2 {
-        server,
-        host,
-        limit,
-    } = cmd;
+    let (server, host, limit) = match cmd {
+        ExplainCommand::C2 {
+            server,
+            host,
+            limit,
+        } => (server, host, limit),
+        ExplainCommand::Backdoor { site, path, limit } => {
+            return crate::backdoor::explain(store, functions, site, path, *limit).await
+        }
+    };
     let engine = engine_for_detection(store, functions).await?;
     let server_ip: std::net::IpAddr = server
         .parse()

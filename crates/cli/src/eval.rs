@@ -31,6 +31,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Scan a folder of webshells and a folder of benign web application
+    /// code with the YARA rules: recall, false positives and their rate,
+    /// overall (web script types) and per file type, and throughput beside
+    /// the `yara` command-line tool.
+    Webshell(crate::webshell::EvalArgs),
 }
 
 /// Accuracy on one capture.
@@ -58,11 +63,14 @@ const TRUE_HOSTS: &str =
     "SELECT DISTINCT src_ip FROM flows WHERE label = 'Malicious' AND ip_is_internal(src_ip)";
 
 pub async fn run(functions: FunctionContext, cmd: &Command) -> Result<ExitCode> {
-    let Command::C2 {
-        captures,
-        intel,
-        json,
-    } = cmd;
+    let (captures, intel, json) = match cmd {
+        Command::C2 {
+            captures,
+            intel,
+            json,
+        } => (captures, intel, json),
+        Command::Webshell(a) => return crate::webshell::eval(a),
+    };
     let mut results = Vec::new();
     for capture in captures {
         results.push(

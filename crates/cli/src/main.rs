@@ -1,5 +1,6 @@
 //! `borderscope`: the command line over the pipeline's crates.
 
+mod backdoor;
 mod demo;
 mod detect;
 mod eval;
@@ -9,6 +10,7 @@ mod intel;
 mod output;
 mod progress;
 mod query;
+mod webshell;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -99,6 +101,9 @@ enum Command {
         #[command(subcommand)]
         command: eval::Command,
     },
+    /// Scan a web root with YARA rules (built-in webshell rules plus
+    /// --rules) into the web_files table.
+    ScanWeb(webshell::ScanArgs),
     /// Geolocation look-ups.
     Geo {
         #[command(subcommand)]
@@ -118,6 +123,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             detect::explain(&cli.store, cli.functions()?, command).await
         }
         Command::Eval { ref command } => eval::run(cli.functions()?, command).await,
+        Command::ScanWeb(ref a) => webshell::scan_web(&cli.store, a).await,
         Command::Geo { ref command } => geo::run(&cli.mmdb, command),
     }
 }

@@ -1,0 +1,99 @@
+//! `scan-web`, `detect backdoor`, `explain backdoor` and `eval webshell` end to end.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_borderscope"));
+    c.env_remove("BORDERSCOPE_STORE")
+        .env_remove("BORDERSCOPE_MMDB")
+        .env_remove("BORDERSCOPE_INTERNAL");
+    c
+}
+
+fn run(store: &Path, args: &[&str]) -> Output {
+    let o = bin().arg("--store").arg(store).args(args).output().unwrap();
+    assert!(
+        o.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn scan_detect_and_explain_a_planted_shell() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(www.join("uploads")).unwrap();
+    std::fs::write(www.join("uploads/img.php"), "<?php @eval($_POST['z']); ?>").unwrap();
+    std::fs::write(www.join("index.php"), "<?php echo 'shop';").unwrap();
+    std::os::unix::fs::symlink("..", www.join("uploads/loop")).unwrap();
+    let log = dir.path().join("access.log");
+    std::fs::write(
+        &log,
+        "shop.example 198.51.100.7 - - [01/Jan/2024:10:00:00 +0000] \"POST /uploads/img.php HTTP/1.1\" 200 120 \"-\" \"-\"\n",
+    )
+    .unwrap();
+    run(&store, &["ingest", log.to_str().unwrap()]);
+    let scan = run(
+        &store,
+        &["scan-web", www.to_str().unwrap(), "--site", "shop.example"],
+    );
+    assert!(
+        stdout(&scan).contains("MATCH uploads/img.php"),
+        "{}",
+        stdout(&scan)
+    );
+    assert!(String::from_utf8_lossy(&scan.stderr).contains("uploads/loop: symlink loop"));
+    let detect = run(&store, &["detect", "backdoor"]);
+    assert!(
+        stdout(&detect).starts_with("1 backdoors, 1 backdoor attacks"),
+        "{}",
+        stdout(&detect)
+    );
+    let explain = run(
+        &store,
+        &["explain", "backdoor", "shop.example", "/uploads/img.php"],
+    );
+    assert!(stdout(&explain).contains("198.51.100.7"));
+    let miss = bin()
+        .arg("--store")
+        .arg(&store)
+        .args(["explain", "backdoor", "shop.example", "/index.php"])
+        .output()
+        .unwrap();
+    assert!(!miss.status.success());
+}
+
+#[test]
+fn eval_webshell_prints_the_specified_json() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../webshell/tests/fixtures");
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(
+        &dir.path().join("unused-store"),
+        &[
+            "eval",
+            "webshell",
+            "--bad",
+            fixtures.join("bad").to_str().unwrap(),
+            "--good",
+            fixtures.join("good").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let overall = &v["overall"];
+    for k in ["recall", "false_positive_rate", "tp", "fn", "fp", "tn"] {
+        assert!(overall.get(k).is_some(), "overall lacks {k}: {v}");
+    }
+    assert!(v["per_type"]["php"]["tp"].as_u64().unwrap() > 0);
+    assert!(v["throughput"]["borderscope"]["files"].as_u64().unwrap() > 0);
+}

@@ -1,0 +1,307 @@
+/*
+  borderscope's own PHP webshell rules.
+
+  Written from the techniques webshells use, not from samples: a webshell has
+  to take input from the request (superglobals, headers, the raw body) and
+  hand it to something that runs code or commands, or it hides that hand-off
+  behind encoding. Each rule names one such technique. Rules match content,
+  not file names, so a shell renamed to .jpg or .txt is still found; the
+  external variables (filename, filepath, extension, filetype) are defined by
+  borderscope for public rule sets and are not needed here.
+
+  Conditions pair a sink with a source inside one statement where possible,
+  because benign applications use each on its own all the time.
+*/
+
+private rule php_request_source
+{
+    strings:
+        $sg = /\$_(GET|POST|REQUEST|COOKIE|FILES|SERVER)\s*\[/
+        $sg2 = /\$\{\s*['"]_(GET|POST|REQUEST|COOKIE|SERVER)['"]\s*\}/
+        $gl = /\$GLOBALS\s*\[\s*['"]_(GET|POST|REQUEST|COOKIE|SERVER)['"]\s*\]/
+        $input = "php://input" nocase
+        $hdr = /getallheaders\s*\(/ nocase
+        $hdr2 = /apache_request_headers\s*\(/ nocase
+    condition:
+        any of them
+}
+
+rule php_code_eval_of_request
+{
+    meta:
+        description = "eval/assert/create_function run code taken straight from the request (China Chopper style one-liners and their relatives)"
+        technique = "code execution of request data"
+        score = 90
+    strings:
+        // the request appears inside the sink's argument list, before the statement ends
+        $eval = /[^\w>$:](eval|assert|create_function)\s*\(\s*[^;]{0,120}(\$_(GET|POST|REQUEST|COOKIE|SERVER)\b|\$\{\s*['"]_(GET|POST|REQUEST|COOKIE)|\$GLOBALS\s*\[\s*['"]_(GET|POST|REQUEST|COOKIE)|php:\/\/input|getallheaders\s*\(|apache_request_headers\s*\()/ nocase
+        // the one-liner's `@eval(` with an error-suppressed request read
+        $at = /@\s*(eval|assert)\s*\(\s*@?\s*\$_/ nocase
+    condition:
+        any of them
+}
+
+rule php_request_called_as_function
+{
+    meta:
+        description = "a request value is called as a function: $_GET['f']($_GET['a']) and its variants"
+        technique = "dynamic function from request"
+        score = 90
+    strings:
+        $call = /\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[\s*['"]?[\w-]{0,40}['"]?\s*\]\s*\(/
+        $call2 = /\$\{\s*['"]_(GET|POST|REQUEST|COOKIE)['"]\s*\}\s*\[[^\]]{1,40}\]\s*\(/
+        $call3 = /\$GLOBALS\s*\[\s*['"]_(GET|POST|REQUEST|COOKIE)['"]\s*\]\s*\[[^\]]{1,40}\]\s*\(/
+    condition:
+        any of them
+}
+
+rule php_callback_from_request
+{
+    meta:
+        description = "a callback-taking function gets its callback from the request, or a code-running function name as callback over request data"
+        technique = "callback execution"
+        score = 85
+    strings:
+        $cb_first = /(array_map|call_user_func|call_user_func_array|register_shutdown_function|register_tick_function|forward_static_call|forward_static_call_array|iterator_apply|ob_start|set_error_handler|set_exception_handler|spl_autoload_register)\s*\(\s*@?\s*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        $cb_name = /(array_map|array_filter|array_walk|array_walk_recursive|array_reduce|usort|uasort|uksort|call_user_func|call_user_func_array|register_shutdown_function|preg_replace_callback|iterator_apply|forward_static_call)\s*\([^;]{0,160}['"](assert|eval|system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|create_function)['"]/ nocase
+    condition:
+        any of them
+}
+
+rule php_command_exec_of_request
+{
+    meta:
+        description = "system/passthru/shell_exec/exec/popen/proc_open or backticks run a command taken from the request"
+        technique = "command execution of request data"
+        score = 90
+    strings:
+        $exec = /[^\w>$:](system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|expect_popen)\s*\(\s*[^;]{0,120}(\$_(GET|POST|REQUEST|COOKIE|SERVER)\b|\$\{\s*['"]_(GET|POST|REQUEST|COOKIE)|php:\/\/input|getallheaders\s*\()/ nocase
+        $tick = /`[^`;]{0,40}\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/
+    condition:
+        any of them
+}
+
+rule php_eval_of_decoded_payload
+{
+    meta:
+        description = "eval/assert of a decoded or decompressed string: the base64/gzinflate/str_rot13 chains obfuscated shells unpack with"
+        technique = "obfuscated code execution"
+        score = 85
+    strings:
+        $chain = /[^\w>$:](eval|assert)\s*\(\s*@?\s*(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|rawurldecode|urldecode|hex2bin|convert_uudecode|pack|bzdecompress|lzf_decompress|gzinflate|strtr|str_replace|implode|join|chr)\s*\(/ nocase
+        $cf = /create_function\s*\([^;]{0,80}(base64_decode|gzinflate|gzuncompress|str_rot13|strrev|hex2bin)\s*\(/ nocase
+    condition:
+        any of them
+}
+
+rule php_preg_replace_eval_modifier
+{
+    meta:
+        description = "preg_replace with the /e modifier (code evaluation, removed in PHP 7) fed from the request or a decoder"
+        technique = "preg_replace /e"
+        score = 80
+    strings:
+        $e = /preg_replace\s*\(\s*['"]([\/#@!~|%]).{0,160}[\/#@!~|%][imsxuADSUX]*e[imsxuADSUX]*['"]\s*,[^;]{0,200}(\$_(GET|POST|REQUEST|COOKIE|SERVER)|base64_decode|gzinflate|str_rot13|chr\s*\(|\\x[0-9a-f]{2})/ nocase
+        $e_var = /preg_replace\s*\(\s*['"]([\/#@!~|%]).{0,40}[\/#@!~|%][imsxuADSUX]*e[imsxuADSUX]*['"]\s*,\s*@?\$_(GET|POST|REQUEST|COOKIE)/ nocase
+        $pattern_from_request = /preg_replace\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
+    condition:
+        any of them
+}
+
+rule php_hidden_function_name
+{
+    meta:
+        description = "the name of a code- or command-running function written hidden: hex/octal escapes, reversed, rot13, or split into concatenated pieces"
+        technique = "obfuscated function name"
+        score = 80
+    strings:
+        // "eval", "assert", "system", "base64_decode", "gzinflate", "create_function", "shell_exec", "passthru" hex-escaped
+        $hex_eval = /\\x(65|45)\\x(76|56)\\x(61|41)\\x(6c|4c)/ nocase
+        $hex_assert = /\\x(61|41)\\x(73|53)\\x(73|53)\\x(65|45)\\x(72|52)\\x(74|54)/ nocase
+        $hex_system = /\\x(73|53)\\x(79|59)\\x(73|53)\\x(74|54)\\x(65|45)\\x(6d|4d)/ nocase
+        $hex_b64 = /\\x(62|42)\\x(61|41)\\x(73|53)\\x(65|45)\\x36\\x34\\x5f/ nocase
+        $hex_gzinf = /\\x(67|47)\\x(7a|5a)\\x(69|49)\\x(6e|4e)\\x(66|46)/ nocase
+        $hex_create = /\\x(63|43)\\x(72|52)\\x(65|45)\\x(61|41)\\x(74|54)\\x(65|45)\\x5f\\x(66|46)/ nocase
+        $hex_shell = /\\x(73|53)\\x(68|48)\\x(65|45)\\x(6c|4c)\\x(6c|4c)\\x5f\\x(65|45)/ nocase
+        $hex_pass = /\\x(70|50)\\x(61|41)\\x(73|53)\\x(73|53)\\x(74|54)\\x(68|48)\\x(72|52)/ nocase
+        $oct_eval = "\\145\\166\\141\\154"
+        $oct_assert = "\\141\\163\\163\\145\\162\\164"
+        $oct_system = "\\163\\171\\163\\164\\145\\155"
+        $oct_b64 = "\\142\\141\\163\\145\\66\\64\\137"
+        // reversed and rot13 names inside the call that undoes them
+        $rev = /strrev\s*\(\s*['"](lave|tressa|metsys|urhtssap|cexe_llehs|edoced_46esab|etalfnizg|noitcnuf_etaerc|nepop)['"]\s*\)/ nocase
+        $rot = /str_rot13\s*\(\s*['"](riny|nffreg|flfgrz|cnffgueh|furyy_rkrp|onfr64_qrpbqr|tmvasyngr|perngr_shapgvba)['"]\s*\)/ nocase
+        // "as"."sert", "ba"."se64_decode", "e"."val", "sy"."stem" ...
+        $cat = /['"](a['"]\s*\.\s*['"]ssert|as['"]\s*\.\s*['"]sert|ass['"]\s*\.\s*['"]ert|asse['"]\s*\.\s*['"]rt|e['"]\s*\.\s*['"]val|ev['"]\s*\.\s*['"]al|ba['"]\s*\.\s*['"]se64|bas['"]\s*\.\s*['"]e64|base['"]\s*\.\s*['"]64_|base64['"]\s*\.\s*['"]_decode|base64_['"]\s*\.\s*['"]decode|sy['"]\s*\.\s*['"]stem|sys['"]\s*\.\s*['"]tem|syst['"]\s*\.\s*['"]em|gzin['"]\s*\.\s*['"]flate|gz['"]\s*\.\s*['"]inflate|cr['"]\s*\.\s*['"]eate_|crea['"]\s*\.\s*['"]te_f|shel['"]\s*\.\s*['"]l_exec|shell_['"]\s*\.\s*['"]exec|pass['"]\s*\.\s*['"]thru|str_['"]\s*\.\s*['"]rot13)['"]/ nocase
+        // chr(101).chr(118).chr(97).chr(108) = eval, chr(97).chr(115)... = as(sert)
+        $chr_eval = /chr\s*\(\s*101\s*\)\s*\.\s*chr\s*\(\s*118\s*\)\s*\.\s*chr\s*\(\s*97\s*\)\s*\.\s*chr\s*\(\s*108\s*\)/ nocase
+        $chr_assert = /chr\s*\(\s*97\s*\)\s*\.\s*chr\s*\(\s*115\s*\)\s*\.\s*chr\s*\(\s*115\s*\)\s*\.\s*chr\s*\(\s*101\s*\)/ nocase
+        $chr_system = /chr\s*\(\s*115\s*\)\s*\.\s*chr\s*\(\s*121\s*\)\s*\.\s*chr\s*\(\s*115\s*\)\s*\.\s*chr\s*\(\s*116\s*\)/ nocase
+    condition:
+        any of them
+}
+
+rule php_variable_function_with_request
+{
+    meta:
+        description = "a variable holding a function name is called on request data, in a file that also names or hides a code/command sink or reads its input indirectly"
+        technique = "variable function"
+        score = 75
+    strings:
+        $varcall = /[^\w>$:\\]\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(\s*@?\s*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/
+        $varcall2 = /[^\w>$:\\]\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(\s*@?\s*(base64_decode|gzinflate|str_rot13|hex2bin)\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE|SERVER)/ nocase
+        $name = /=\s*['"](assert|eval|system|passthru|shell_exec|exec|popen|proc_open|create_function|base64_decode|gzinflate|str_rot13)['"]\s*;/ nocase
+        $name2 = /(base64_decode|str_rot13|strrev|hex2bin)\s*\(\s*['"][A-Za-z0-9+\/=]{4,24}['"]\s*\)/ nocase
+        $ex = /extract\s*\(\s*\$_(GET|POST|REQUEST|COOKIE)/ nocase
+        $ps = /parse_str\s*\(\s*\$_(GET|POST|REQUEST|COOKIE|SERVER)/ nocase
+        // after extract()/parse_str() of the request any variable may be attacker-named
+        $anycall = /[^\w>$:\\]\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(\s*@?\s*\$[a-zA-Z_\x80-\xff]/
+    condition:
+        $varcall2 or ($varcall and (1 of ($name, $name2, $ex, $ps))) or (filesize < 8KB and $anycall and ($ex or $ps))
+}
+
+rule php_indirect_eval_small_script
+{
+    meta:
+        description = "a small script that evaluates a variable and reads the request: the request flows through a variable into eval/assert"
+        technique = "code execution of request data (indirect)"
+        score = 70
+    strings:
+        $eval_var = /[^\w>$:](eval|assert)\s*\(\s*@?\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]*(\s*\[[^\]]{1,40}\])?\s*\)/ nocase
+        $eval_fn = /[^\w>$:](eval|assert)\s*\(\s*@?\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]*\s*\(/ nocase
+        $cmd_var = /[^\w>$:](system|passthru|shell_exec|popen|proc_open)\s*\(\s*@?\s*\$[a-zA-Z_]\w*(\s*\[[^\]]{1,40}\])?\s*[,)]/ nocase
+    condition:
+        filesize < 8KB and php_request_source and (any of ($eval_var, $eval_fn) or ($cmd_var and filesize < 3KB))
+}
+
+rule php_write_file_from_request
+{
+    meta:
+        description = "writes a file whose name and content both come from the request (droppers and one-line uploaders)"
+        technique = "file write from request"
+        score = 80
+    strings:
+        $fpc = /file_put_contents\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]]{1,40}\]\s*,\s*[^;]{0,60}\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
+        $fw = /fwrite\s*\(\s*fopen\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE)\s*\[[^;]{0,80}\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
+        $fpc_decode = /file_put_contents\s*\([^;]{0,120}(base64_decode|gzinflate|str_rot13)\s*\(\s*\$_(GET|POST|REQUEST|COOKIE)/ nocase
+        $move_named = /move_uploaded_file\s*\(\s*\$_FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]tmp_name['"]\s*\]\s*,\s*\$_(FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]name['"]\s*\]|GET|POST|REQUEST)/ nocase
+        $copy_named = /copy\s*\(\s*\$_FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]tmp_name['"]\s*\]\s*,\s*\$_(FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]name['"]\s*\]|GET|POST|REQUEST)/ nocase
+    condition:
+        any of ($fpc, $fw, $fpc_decode) or (filesize < 3KB and any of ($move_named, $copy_named))
+}
+
+rule php_include_of_request
+{
+    meta:
+        description = "includes or requires a path or stream taken straight from the request (remote/local include backdoors, data:// and php://input payloads)"
+        technique = "include of request data"
+        score = 75
+    strings:
+        $inc = /(include|require)(_once)?\s*\(?\s*@?\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]]{1,40}\]\s*\)?\s*;/ nocase
+        $inc_stream = /(include|require)(_once)?\s*\(?\s*['"](php:\/\/input|data:\/\/|data:text\/plain)/ nocase
+    condition:
+        any of them
+}
+
+rule php_encoded_blob_with_sink
+{
+    meta:
+        description = "a long base64 or hex blob in a script that also decodes and evaluates: packed shells (FilesMan/WSO-style loaders and crypters)"
+        technique = "packed payload"
+        score = 80
+    strings:
+        $b64 = /['"][A-Za-z0-9+\/]{2000}/
+        $hexblob = /['"](\\x[0-9a-fA-F]{2}){300}/
+        $dec = /(base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|bzdecompress)\s*\(/ nocase
+        $sink = /[^\w>$:](eval|assert|create_function|preg_replace|call_user_func|array_map)\s*\(/ nocase
+        $varsink = /\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(/
+    condition:
+        ($b64 or $hexblob) and $dec and ($sink or $varsink)
+}
+
+rule php_shell_toolkit
+{
+    meta:
+        description = "a file manager / command console: several command sinks, server reconnaissance and request input in one script (c99, r57, WSO, b374k families)"
+        technique = "webshell console"
+        score = 85
+    strings:
+        $x1 = /[^\w>$:]system\s*\(/ nocase
+        $x2 = /[^\w>$:]passthru\s*\(/ nocase
+        $x3 = /[^\w>$:]shell_exec\s*\(/ nocase
+        $x4 = /[^\w>$:]exec\s*\(/ nocase
+        $x5 = /[^\w>$:]popen\s*\(/ nocase
+        $x6 = /[^\w>$:]proc_open\s*\(/ nocase
+        $r1 = /php_uname\s*\(/ nocase
+        $r2 = /posix_getpwuid\s*\(/ nocase
+        $r3 = /ini_get\s*\(\s*['"](disable_functions|safe_mode|open_basedir)['"]/ nocase
+        $r4 = "uname -a"
+        $r5 = /(disk_free_space|disk_total_space)\s*\(/ nocase
+        $r6 = /getmyuid\s*\(|get_current_user\s*\(/ nocase
+        $r7 = /fileperms\s*\(/ nocase
+        $r8 = /(\/etc\/passwd|cat \/etc|netstat -an|ps aux|whoami)/ nocase
+        // a console runs what it is given: at least one sink takes a variable, not a literal command
+        $var_arg = /[^\w>$:](system|passthru|shell_exec|exec|popen|proc_open)\s*\(\s*@?\$/ nocase
+    condition:
+        php_request_source and 2 of ($x*) and 3 of ($r*) and $var_arg
+}
+
+rule php_reverse_shell
+{
+    meta:
+        description = "connects out and hands the socket to a shell"
+        technique = "reverse or bind shell"
+        score = 85
+    strings:
+        $sock = /(fsockopen|pfsockopen|socket_create|stream_socket_client|stream_socket_server|socket_bind)\s*\(/ nocase
+        $sh = /['"](\/bin\/(ba|z|k|c|tc)?sh|cmd(\.exe)?)( -i)?['"]/ nocase
+        $run = /(proc_open|popen|shell_exec|system|passthru|exec)\s*\(/ nocase
+    condition:
+        filesize < 64KB and $sock and $sh and $run
+}
+
+rule php_socket_tunnel
+{
+    meta:
+        description = "HTTP-to-TCP tunnel server side (reGeorg/Neo-reGeorg/Tunna families): request-driven CONNECT/FORWARD/READ/DISCONNECT over sockets"
+        technique = "tunnel"
+        score = 85
+    strings:
+        $sock = /(fsockopen|socket_create|stream_socket_client|socket_connect)\s*\(/ nocase
+        $c1 = "CONNECT"
+        $c2 = "DISCONNECT"
+        $c3 = "FORWARD"
+        $c4 = "READ"
+        $h1 = "X-CMD" nocase
+        $h2 = "X-STATUS" nocase
+        $h3 = "X-ERROR" nocase
+        $h4 = "X-TARGET" nocase
+        $h5 = "HTTP_X_CMD" nocase
+    condition:
+        $sock and php_request_source and (3 of ($c*) or 2 of ($h*))
+}
+
+rule php_code_in_image
+{
+    meta:
+        description = "an image (GIF/PNG/JPEG header) carrying PHP code that reads the request or runs code: the upload-filter bypass"
+        technique = "polyglot image"
+        score = 85
+    strings:
+        $php = /<\?(php|=)?[\s\S]{0,400}(eval|assert|system|passthru|shell_exec|base64_decode|\$_(GET|POST|REQUEST|COOKIE))/ nocase
+    condition:
+        (uint32(0) == 0x38464947 or uint32(0) == 0x474e5089 or uint16(0) == 0xd8ff) and $php
+}
+
+rule php_auth_gated_eval
+{
+    meta:
+        description = "a request value is hashed and compared with a constant, and the script evaluates or runs something: the password gate of private shells"
+        technique = "password-gated backdoor"
+        score = 75
+    strings:
+        $gate = /(md5|sha1|crc32|hash)\s*\(\s*[^;]{0,40}\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[[^\]]{1,40}\][^;]{0,20}\)\s*[=!]==?\s*['"][0-9a-fA-F]{8,64}['"]/ nocase
+        $sink = /[^\w>$:](eval|assert|system|passthru|shell_exec|create_function|proc_open|popen)\s*\(/ nocase
+    condition:
+        filesize < 64KB and $gate and $sink
+}

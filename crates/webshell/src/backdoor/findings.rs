@@ -1,0 +1,146 @@
+//! The backdoor findings tables as stored (documented in docs/schema.md),
+//! replaced together in one batch.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use borderscope_store::{BatchWriter, CommitReport, Store};
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+use super::detector::{BackdoorFindings, ATTACKS_TABLE, BACKDOORS_TABLE, IMPLANTERS_TABLE};
+
+pub const EVIDENCE_TABLE: &str = "backdoor_evidence";
+
+fn ts() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn f(name: &str, dt: DataType) -> Field {
+    Field::new(name, dt, true)
+}
+
+pub fn evidence_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        f("site", DataType::Utf8),
+        f("path", DataType::Utf8),
+        f("kind", DataType::Utf8),
+        f("score", DataType::Float64),
+        f("first_seen", ts()),
+        f("requests", DataType::Int64),
+        f("clients", DataType::Int64),
+        f("detail", DataType::Utf8),
+    ]))
+}
+
+pub fn backdoors_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        f("site", DataType::Utf8),
+        f("path", DataType::Utf8),
+        f("first_seen", ts()),
+        f("score", DataType::Float64),
+        f(
+            "evidence",
+            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        ),
+        f("detail", DataType::Utf8),
+    ]))
+}
+
+pub fn attacks_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        f("ts", ts()),
+        f("attacker_ip", DataType::Utf8),
+        f("site", DataType::Utf8),
+        f("path", DataType::Utf8),
+        f("method", DataType::Utf8),
+        f("status", DataType::Int32),
+        f("query", DataType::Utf8),
+        f("source_file", DataType::Utf8),
+        f("source_line", DataType::Int64),
+    ]))
+}
+
+pub fn implanters_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        f("site", DataType::Utf8),
+        f("path", DataType::Utf8),
+        f("ip", DataType::Utf8),
+        f("how", DataType::Utf8),
+        f("ts", ts()),
+    ]))
+}
+
+/// Casts a result batch column by column to the stored schema.
+fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    anyhow::ensure!(
+        batch.num_columns() == schema.fields().len(),
+        "result has {} columns, the table {}",
+        batch.num_columns(),
+        schema.fields().len()
+    );
+    let cols: Vec<ArrayRef> = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, field)| {
+            cast(c, field.data_type())
+                .with_context(|| format!("column `{}` cannot be stored", field.name()))
+        })
+        .collect::<Result<_>>()?;
+    Ok(RecordBatch::try_new(schema.clone(), cols)?)
+}
+
+fn conform_all(batches: &[RecordBatch], schema: &SchemaRef) -> Result<Vec<RecordBatch>> {
+    let mut out: Vec<RecordBatch> = batches
+        .iter()
+        .map(|b| conform(b, schema))
+        .collect::<Result<_>>()?;
+    if out.is_empty() {
+        out.push(RecordBatch::new_empty(schema.clone()));
+    }
+    Ok(out)
+}
+
+fn tables() -> [(&'static str, SchemaRef); 4] {
+    [
+        (EVIDENCE_TABLE, evidence_schema()),
+        (BACKDOORS_TABLE, backdoors_schema()),
+        (ATTACKS_TABLE, attacks_schema()),
+        (IMPLANTERS_TABLE, implanters_schema()),
+    ]
+}
+
+/// Creates the findings tables (and `web_files`, which the detector reads) if needed.
+pub async fn ensure_tables(store: &Store) -> Result<()> {
+    store
+        .ensure_table(crate::WEB_FILES_TABLE, &crate::web_files_schema(), None)
+        .await?;
+    for (name, schema) in tables() {
+        store.ensure_table(name, &schema, None).await?;
+    }
+    Ok(())
+}
+
+/// Replaces the four backdoor tables with this run's findings, in one batch.
+pub async fn store_findings(
+    store: &Store,
+    findings: &BackdoorFindings,
+    label: &str,
+) -> Result<Option<CommitReport>> {
+    ensure_tables(store).await?;
+    let lock = store.lock_writer()?;
+    store.recover(&lock).await?;
+    let mut w = BatchWriter::new(store, &lock).with_label(label);
+    let parts = [
+        &findings.evidence,
+        &findings.backdoors,
+        &findings.attacks,
+        &findings.implanters,
+    ];
+    for ((name, schema), batches) in tables().into_iter().zip(parts) {
+        w.replace(name, conform_all(batches, &schema)?).await?;
+    }
+    w.commit(&[]).await
+}

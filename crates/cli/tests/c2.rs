@@ -153,6 +153,10 @@ fn allow_listed_services_are_kept_out_and_reported() {
     assert!(text.contains("1 pairs kept out"), "{text}");
     assert!(text.contains("domain corp-vendor.example"), "{text}");
     assert!(csv(&store, "SELECT server FROM c2_control").is_empty());
+    assert_eq!(
+        csv(&store, "SELECT server, host, allowed_by FROM c2_allowed"),
+        vec!["185.199.110.43,10.9.0.6,domain corp-vendor.example"]
+    );
 }
 
 const FULL_HEADER: &str = "#separator \\x09\n#path\tconn\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\tconn_state\thistory\torig_ip_bytes\tresp_ip_bytes\n";

@@ -80,6 +80,7 @@ impl Default for C2Config {
 pub const EVIDENCE_TABLE: &str = "c2_evidence";
 pub const CONTROL_TABLE: &str = "c2_control";
 pub const SERVERS_TABLE: &str = "c2_servers";
+pub const ALLOWED_TABLE: &str = "c2_allowed";
 
 impl C2Config {
     /// SQL predicate on a `ts` column for the configured period.

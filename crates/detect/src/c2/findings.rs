@@ -9,7 +9,7 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
-use super::detector::{C2Findings, CONTROL_TABLE, EVIDENCE_TABLE, SERVERS_TABLE};
+use super::detector::{C2Findings, ALLOWED_TABLE, CONTROL_TABLE, EVIDENCE_TABLE, SERVERS_TABLE};
 
 fn ts() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
@@ -69,6 +69,18 @@ pub fn servers_schema() -> SchemaRef {
     ]))
 }
 
+/// Pairs that reached control but whose server an allow-list entry covers:
+/// stored, so what the allow-list removed stays auditable after the run.
+pub fn allowed_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        f("server", DataType::Utf8),
+        f("host", DataType::Utf8),
+        f("score", DataType::Float64),
+        f("evidence", DataType::Utf8),
+        f("allowed_by", DataType::Utf8),
+    ]))
+}
+
 /// Casts a result batch, column by column, to the stored schema: query
 /// results may use other encodings (string views, other integer widths).
 pub fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
@@ -112,10 +124,14 @@ pub async fn ensure_tables(store: &Store) -> Result<()> {
         .await?;
     store
         .ensure_table(SERVERS_TABLE, &servers_schema(), None)
+        .await?;
+    store
+        .ensure_table(ALLOWED_TABLE, &allowed_schema(), None)
         .await
 }
 
-/// Replaces the C2 findings with this run's, in one batch.
+/// Replaces the C2 findings (and the allow-listed pairs) with this run's,
+/// in one batch.
 pub async fn store_findings(
     store: &Store,
     findings: &C2Findings,
@@ -138,6 +154,11 @@ pub async fn store_findings(
     w.replace(
         SERVERS_TABLE,
         conform_all(&findings.servers, &servers_schema())?,
+    )
+    .await?;
+    w.replace(
+        ALLOWED_TABLE,
+        conform_all(&findings.allowed, &allowed_schema())?,
     )
     .await?;
     w.commit(&[]).await

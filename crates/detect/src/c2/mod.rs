@@ -6,4 +6,6 @@ pub mod detector;
 pub mod findings;
 
 pub use allow::AllowList;
-pub use detector::{detect, C2Config, C2Findings, CONTROL_TABLE, EVIDENCE_TABLE, SERVERS_TABLE};
+pub use detector::{
+    detect, C2Config, C2Findings, ALLOWED_TABLE, CONTROL_TABLE, EVIDENCE_TABLE, SERVERS_TABLE,
+};

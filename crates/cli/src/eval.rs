@@ -31,6 +31,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Precision, recall and F1 of the phishing scorer and of a
+    /// phishing_catcher-style baseline on a PhishTank dump against a list of
+    /// popular (benign) domains.
+    Phishing(crate::phish::EvalArgs),
 }
 
 /// Accuracy on one capture.
@@ -58,11 +62,14 @@ const TRUE_HOSTS: &str =
     "SELECT DISTINCT src_ip FROM flows WHERE label = 'Malicious' AND ip_is_internal(src_ip)";
 
 pub async fn run(functions: FunctionContext, cmd: &Command) -> Result<ExitCode> {
-    let Command::C2 {
-        captures,
-        intel,
-        json,
-    } = cmd;
+    let (captures, intel, json) = match cmd {
+        Command::C2 {
+            captures,
+            intel,
+            json,
+        } => (captures, intel, json),
+        Command::Phishing(args) => return crate::phish::eval(args),
+    };
     let mut results = Vec::new();
     for capture in captures {
         results.push(

@@ -7,6 +7,7 @@ mod geo;
 mod ingest;
 mod intel;
 mod output;
+mod phish;
 mod progress;
 mod query;
 
@@ -99,6 +100,11 @@ enum Command {
         #[command(subcommand)]
         command: eval::Command,
     },
+    /// Score URLs or domains for brand impersonation (phishing).
+    Score {
+        #[command(subcommand)]
+        command: phish::ScoreCommand,
+    },
     /// Geolocation look-ups.
     Geo {
         #[command(subcommand)]
@@ -118,6 +124,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             detect::explain(&cli.store, cli.functions()?, command).await
         }
         Command::Eval { ref command } => eval::run(cli.functions()?, command).await,
+        Command::Score { ref command } => phish::score(command),
         Command::Geo { ref command } => geo::run(&cli.mmdb, command),
     }
 }

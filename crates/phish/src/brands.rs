@@ -32,6 +32,10 @@ pub struct Brand {
     /// Other names feeds use for the brand (PhishTank `target`).
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// Hosts under the brand's domains where anyone can publish (sites,
+    /// storage, forms): pages there are scored like any foreign host.
+    #[serde(default)]
+    pub hosting: Vec<String>,
     /// A saved copy of the brand's real login page, relative to the file.
     #[serde(default)]
     pub page: Option<PathBuf>,
@@ -53,6 +57,8 @@ pub struct Registry {
     brands: Vec<Brand>,
     /// Owned domain -> brand.
     owned: HashMap<String, BrandId>,
+    /// User-content host -> brand.
+    hosting: HashMap<String, BrandId>,
     /// Normalised name or alias -> brand.
     by_name: HashMap<String, BrandId>,
 }
@@ -119,6 +125,7 @@ impl Registry {
 
     fn reindex(&mut self) {
         self.owned.clear();
+        self.hosting.clear();
         self.by_name.clear();
         for id in 0..self.brands.len() {
             self.index(id);
@@ -130,6 +137,9 @@ impl Registry {
         let brand = &self.brands[id];
         for d in &brand.domains {
             self.owned.insert(d.clone(), id);
+        }
+        for h in &brand.hosting {
+            self.hosting.insert(h.clone(), id);
         }
         for n in std::iter::once(&brand.name).chain(&brand.aliases) {
             self.by_name.insert(name_key(n), id);
@@ -159,12 +169,40 @@ impl Registry {
     }
 
     /// The brand owning `host` (lower-case ASCII, no trailing dot): the host
-    /// is one of its domains or a subdomain of one.
+    /// is one of its domains or a subdomain of one. Hosts on a brand's
+    /// publishing platform (`hosting`) and user sites under a private public
+    /// suffix (`x.blob.core.windows.net`) are not the brand's.
     pub fn owner(&self, host: &str) -> Option<BrandId> {
+        if self.hosting_owner(host).is_some() {
+            return None;
+        }
+        let registrable = psl::domain_str(host);
+        let is_private =
+            psl::suffix(host.as_bytes()).and_then(|s| s.typ()) == Some(psl::Type::Private);
         let mut rest = host;
         loop {
             if let Some(id) = self.owned.get(rest) {
                 return Some(*id);
+            }
+            // Above the registrable domain of a user site is the platform.
+            if is_private && Some(rest) == registrable {
+                return None;
+            }
+            rest = rest.split_once('.')?.1;
+        }
+    }
+
+    /// The brand whose publishing platform serves `host`.
+    pub fn hosting_owner(&self, host: &str) -> Option<BrandId> {
+        self.hosting_entry(host).map(|(id, _)| id)
+    }
+
+    /// The brand and the platform entry (`sharepoint.com`) serving `host`.
+    pub fn hosting_entry<'h>(&self, host: &'h str) -> Option<(BrandId, &'h str)> {
+        let mut rest = host;
+        loop {
+            if let Some(id) = self.hosting.get(rest) {
+                return Some((*id, rest));
             }
             rest = rest.split_once('.')?.1;
         }
@@ -189,6 +227,11 @@ fn normalise(brand: &mut Brand) -> Result<()> {
         *d = crate::url::to_ascii_host(&lower)
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("domain `{d}` is not a domain name"))?;
+    }
+    for h in &mut brand.hosting {
+        *h = crate::url::to_ascii_host(h.trim())
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("hosting `{h}` is not a host name"))?;
     }
     for k in brand.keywords.iter_mut().chain(brand.words.iter_mut()) {
         *k = k.trim().to_lowercase();
@@ -228,6 +271,13 @@ mod tests {
         assert_eq!(r.get(paypal).country, "US");
         assert_eq!(r.owner("www.paypal.com"), Some(paypal));
         assert_eq!(r.owner("paypal.com.evil.example"), None);
+        let google = r.by_name("Google");
+        assert_eq!(r.owner("mail.google.com"), google);
+        assert_eq!(r.owner("sites.google.com"), None, "a publishing platform");
+        assert_eq!(r.hosting_owner("sites.google.com"), google);
+        let ms = r.by_name("Microsoft");
+        assert_eq!(r.owner("login.windows.net"), ms);
+        assert_eq!(r.owner("evil.blob.core.windows.net"), None, "a user site");
         assert_eq!(r.by_name("AT&amp;T"), r.by_name("AT&T"));
         assert!(r.by_name("AT&T").is_some());
         let tax: Vec<_> = r

@@ -219,11 +219,21 @@ fn report(
 /// a token one edit from a keyword of five letters or more.
 pub fn brand_visible(url: &str, registry: &Registry, brand: BrandId) -> bool {
     let b = registry.get(brand);
-    let decoded = percent_decode(url).to_lowercase();
-    let host_unicode = crate::url::parse_target(url)
-        .ok()
-        .and_then(|t| t.unicode_host);
-    let text = match host_unicode {
+    let target = crate::url::parse_target(url).ok();
+    // A page on the brand's own platform (`x-my.sharepoint.com` for
+    // Microsoft) does not show the brand by imitating it: only its path counts.
+    let on_own_platform = target.as_ref().is_some_and(|t| {
+        let host = t.host_text();
+        registry.hosting_owner(&host) == Some(brand) || registry.owner(&host) == Some(brand)
+    });
+    let decoded = match (&target, on_own_platform) {
+        (Some(t), true) => t.raw_path.to_lowercase(),
+        _ => percent_decode(url).to_lowercase(),
+    };
+    let text = match target
+        .and_then(|t| t.unicode_host)
+        .filter(|_| !on_own_platform)
+    {
         Some(h) => format!("{decoded} {h}"),
         None => decoded,
     };
@@ -269,6 +279,17 @@ mod tests {
         assert!(brand_visible("http://paypa1-x.example/", &r, paypal));
         assert!(brand_visible("http://paypak.example/", &r, paypal));
         assert!(!brand_visible("http://x.example/wp/login.php", &r, paypal));
+        let ms = r.by_name("Microsoft").unwrap();
+        assert!(!brand_visible(
+            "https://x-my.sharepoint.com/personal/a/doc",
+            &r,
+            ms
+        ));
+        assert!(brand_visible(
+            "https://x-my.sharepoint.com/personal/a/outlook.htm",
+            &r,
+            ms
+        ));
     }
 
     #[test]

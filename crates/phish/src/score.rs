@@ -193,6 +193,7 @@ pub struct Scorer {
 
 /// The text of one host label, prepared once.
 struct Field {
+    tokens: Vec<String>,
     joined: String,
     /// The label without separators, with phishing words taken off its
     /// ends in every way (the label itself included).
@@ -220,6 +221,7 @@ impl Field {
             ascii_cores,
             non_ascii: !raw.is_ascii(),
             joined,
+            tokens,
         }
     }
 }
@@ -279,8 +281,27 @@ impl Scorer {
                 return v;
             }
         }
-        let hits = self.hits(&target);
-        let context = context(&target);
+        let mut hits = self.hits(&target);
+        let mut context = context(&target);
+        if let Host::Domain(d) = &target.host {
+            if let Some((platform, entry)) = self.registry.hosting_entry(d) {
+                // The platform's own name in its host and paths (`sites.
+                // google.com`, `sharepoint.com/.../onedrive.aspx`) says
+                // nothing about the page; only labels its users chose do.
+                hits.retain(|h| h.brand != platform);
+                let user_labels = d.strip_suffix(entry).unwrap_or("").trim_end_matches('.');
+                for label in user_labels.split('.').filter(|l| !l.is_empty()) {
+                    let mut own = Vec::new();
+                    self.match_field(&Field::new(label), Place::Subdomain, &mut own);
+                    hits.extend(own.into_iter().filter(|h| h.brand == platform));
+                }
+                let name = &self.registry.get(platform).name;
+                context.push((
+                    0.05,
+                    format!("user content on {name}'s publishing platform"),
+                ));
+            }
+        }
         let best = best_brand(&hits);
         let context_score: f64 = context.iter().map(|(s, _)| s).sum();
         match best {
@@ -331,7 +352,7 @@ impl Scorer {
             self.match_domains(user, Place::UserInfo, &mut hits);
         }
         if !target.path.is_empty() {
-            self.match_path(&target.path, &mut hits);
+            self.match_path(&target.path, &target.raw_path, &mut hits);
         }
         hits
     }
@@ -375,32 +396,44 @@ impl Scorer {
         }
     }
 
-    fn match_path(&self, path: &str, hits: &mut Vec<Hit>) {
+    /// A brand named in the path of a foreign host: how kits on hacked
+    /// sites and free hosting show it (`/wp-content/paypal/webscr.php`).
+    fn match_path(&self, path: &str, raw_path: &str, hits: &mut Vec<Hit>) {
         let tokens = text::tokens(path);
-        let credential = tokens
+        let cores: HashSet<String> = tokens
             .iter()
-            .any(|t| text::CREDENTIAL_WORDS.iter().any(|w| t.contains(w)));
+            .take(64)
+            .flat_map(|t| text::cores(t))
+            .collect();
+        // Folded from the original case: `PayPaI` (capital i) is `paypal`.
+        let folded: HashSet<String> = raw_path
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|t| !t.is_empty())
+            .take(64)
+            .flat_map(|t| text::cores(&text::fold(t)))
+            .collect();
         for term in &self.terms {
-            let found = if term.word_only {
-                // Short ordinary words in paths are noise unless the URL
-                // also speaks of credentials.
-                credential
-                    && term.text.chars().count() >= 4
-                    && tokens.iter().any(|t| *t == term.text)
-            } else {
-                tokens.iter().any(|t| t.contains(&term.text))
-            };
-            if found {
-                hits.push(Hit {
-                    brand: term.brand,
-                    term: term.text.clone(),
-                    place: Place::Path,
-                    how: How::Named,
-                    // A brand named in a path is common in honest pages
-                    // (share links, news); it needs context to count.
-                    score: 0.45,
-                });
-            }
+            let short = term.text.chars().count() <= 3;
+            let score =
+                if !term.word_only && !short && tokens.iter().any(|t| t.contains(&term.text)) {
+                    0.55
+                } else if short {
+                    if !tokens.contains(&term.text) {
+                        continue;
+                    }
+                    0.5
+                } else if cores.contains(&term.text) || folded.contains(&term.folded) {
+                    0.5
+                } else {
+                    continue;
+                };
+            hits.push(Hit {
+                brand: term.brand,
+                term: term.text.clone(),
+                place: Place::Path,
+                how: How::Named,
+                score,
+            });
         }
         for (id, brand) in self.registry.brands().iter().enumerate() {
             for d in brand.domains.iter().filter(|d| d.contains('.')) {
@@ -438,6 +471,18 @@ fn contains_domain(text: &str, d: &str) -> bool {
 }
 
 fn match_term(term: &Term, f: &Field) -> Option<How> {
+    // Names of three letters or fewer (`ing`, `ups`, `att`) are also word
+    // endings: they count only as whole tokens beside phishing words.
+    if term.text.chars().count() <= 3 {
+        let others_combo = f.tokens.iter().filter(|t| **t != term.text).all(|t| {
+            text::COMBO_WORDS.contains(&t.as_str()) || t.chars().all(|c| c.is_ascii_digit())
+        });
+        return (f.tokens.contains(&term.text) && others_combo).then_some(if f.tokens.len() == 1 {
+            How::Exact
+        } else {
+            How::Combined
+        });
+    }
     // Strong: the label is the brand plus phishing vocabulary only.
     if f.label_cores.contains(&term.text) {
         return Some(if f.joined == term.text {
@@ -465,6 +510,11 @@ fn match_term(term: &Term, f: &Field) -> Option<How> {
     f.ascii_cores
         .iter()
         .find_map(|c| text::typo_of(c, &term.text))
+        .or_else(|| {
+            f.folded_cores
+                .iter()
+                .find_map(|c| text::typo_of(c, &term.folded))
+        })
         .map(How::Typo)
 }
 
@@ -473,6 +523,9 @@ fn base_score(place: Place, how: How) -> f64 {
         // Usually the brand's own domain in a country we did not list; a
         // squat needs more evidence (suspicious TLD, credential words).
         (Place::RegistrableName, How::Exact) => 0.35,
+        // Nobody names a subdomain of someone else's domain after a brand
+        // for a good reason; in a registered name it is often the brand's own.
+        (Place::Subdomain, How::Joined) => 0.6,
         (_, How::Joined) => 0.45,
         (Place::RegistrableName, How::Homoglyph) => 0.95,
         (Place::RegistrableName, How::Typo(_)) => 0.8,

@@ -126,6 +126,16 @@ pub fn cores(token: &str) -> HashSet<String> {
     for _ in 0..6 {
         let mut next = Vec::new();
         for t in &frontier {
+            // Digit runs at either end (`orange57`, `30netflix`) go too.
+            let digits = [
+                t.trim_start_matches(|c: char| c.is_ascii_digit()),
+                t.trim_end_matches(|c: char| c.is_ascii_digit()),
+            ];
+            for r in digits {
+                if r.len() != t.len() && r.chars().count() >= 2 && seen.insert(r.to_string()) {
+                    next.push(r.to_string());
+                }
+            }
             for w in COMBO_WORDS {
                 let rest = [t.strip_prefix(w), t.strip_suffix(w)];
                 for r in rest.into_iter().flatten() {

@@ -34,6 +34,8 @@ pub struct Target {
     pub userinfo: Option<String>,
     /// Path, query and fragment, percent-decoded, lower case.
     pub path: String,
+    /// The same in its original case (homoglyphs such as capital I for l).
+    pub raw_path: String,
     /// The input was cut to [`MAX_INPUT`] bytes.
     pub truncated: bool,
 }
@@ -105,7 +107,8 @@ pub fn parse_target(input: &str) -> Result<Target, String> {
         suffix: None,
         private_suffix: false,
         userinfo: userinfo(&parsed),
-        path: path_text(&parsed),
+        path: path_text(&parsed).to_lowercase(),
+        raw_path: path_text(&parsed),
         truncated,
     };
     if let Host::Domain(d) = &target.host {
@@ -216,7 +219,7 @@ fn path_text(u: &url::Url) -> String {
         raw.push('#');
         raw.push_str(f);
     }
-    percent_decode(&raw).to_lowercase()
+    percent_decode(&raw)
 }
 
 /// `%xx` decoding; bytes that do not form UTF-8 are replaced, never fatal.

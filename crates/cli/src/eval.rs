@@ -35,6 +35,10 @@ pub enum Command {
     /// phishing_catcher-style baseline on a PhishTank dump against a list of
     /// popular (benign) domains.
     Phishing(crate::phish::EvalArgs),
+    /// Precision and recall of page scoring on a folder of saved pages
+    /// labelled by an `index.csv` (file,label,brand,domain): by URL alone,
+    /// by content alone, and both.
+    PhishingPages(crate::phish::PagesArgs),
 }
 
 /// Accuracy on one capture.
@@ -69,6 +73,7 @@ pub async fn run(functions: FunctionContext, cmd: &Command) -> Result<ExitCode> 
             json,
         } => (captures, intel, json),
         Command::Phishing(args) => return crate::phish::eval(args),
+        Command::PhishingPages(args) => return crate::phish::eval_pages(args),
     };
     let mut results = Vec::new();
     for capture in captures {

@@ -167,7 +167,8 @@ fn print_evaluation(e: &Evaluation, format: &str, top: usize) {
         "{:<34} {:>7} {:>6} {:>6} {:>5} {:>9} {:>7} {:>6}",
         "set / scorer", "rows", "tp", "wrong", "fp", "precision", "recall", "f1"
     );
-    let sets: [(&str, fn(&ScorerReport) -> &Figures); 3] = [
+    type Pick = fn(&ScorerReport) -> &Figures;
+    let sets: [(&str, Pick); 3] = [
         ("branded", |r| &r.branded),
         ("branded, brand visible in URL", |r| &r.visible),
         ("other (no registry brand)", |r| &r.other),
@@ -195,4 +196,55 @@ fn print_row(name: &str, f: &Figures) {
         "{:<34} {:>7} {:>6} {:>6} {:>5} {:>9.3} {:>7.3} {:>6.3}",
         name, f.positives, f.tp, f.wrong_brand, f.fp, f.precision, f.recall, f.f1
     );
+}
+
+#[derive(clap::Args)]
+pub struct PagesArgs {
+    /// Folder with `index.csv` (file,label,brand,domain) and the pages.
+    pub dir: PathBuf,
+    /// Brand registry (TOML) extending the built-in one; its `page`
+    /// entries give the saved real pages for similarity.
+    #[arg(long)]
+    pub brands: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = ScoreFormat::Table)]
+    pub format: ScoreFormat,
+}
+
+pub fn eval_pages(args: &PagesArgs) -> Result<ExitCode> {
+    let registry = Registry::builtin_with(args.brands.as_deref())?;
+    let scorer = borderscope_phish::page::PageScorer::new(Scorer::new(registry))?;
+    let (pages, bad) = borderscope_phish::eval::read_page_index(&args.dir)?;
+    report_bad_rows(&args.dir.join("index.csv"), &bad);
+    let e = borderscope_phish::eval::evaluate_pages(&scorer, &pages);
+    for u in &e.unreadable {
+        eprintln!("unreadable: {u}");
+    }
+    if args.format == ScoreFormat::Json {
+        println!("{}", serde_json::to_string(&e)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:<18} {:>6} {:>7} {:>4} {:>4} {:>9} {:>7} {:>6} {:>14}",
+        "mode", "phish", "benign", "tp", "fp", "precision", "recall", "f1", "right brand"
+    );
+    for (name, f) in [
+        ("URL only", &e.url_only),
+        ("content only", &e.content_only),
+        ("URL and content", &e.url_and_content),
+    ] {
+        println!(
+            "{:<18} {:>6} {:>7} {:>4} {:>4} {:>9.3} {:>7.3} {:>6.3} {:>8} of {:>3}",
+            name,
+            f.phish,
+            f.benign,
+            f.tp,
+            f.fp,
+            f.precision,
+            f.recall,
+            f.f1,
+            f.right_brand,
+            f.phish_with_registry_brand
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -36,6 +36,14 @@ pub enum Command {
     /// overall (web script types) and per file type, and throughput beside
     /// the `yara` command-line tool.
     Webshell(crate::webshell::EvalArgs),
+    /// Precision, recall and F1 of the phishing scorer and of a
+    /// phishing_catcher-style baseline on a PhishTank dump against a list of
+    /// popular (benign) domains.
+    Phishing(crate::phish::EvalArgs),
+    /// Precision and recall of page scoring on a folder of saved pages
+    /// labelled by an `index.csv` (file,label,brand,domain): by URL alone,
+    /// by content alone, and both.
+    PhishingPages(crate::phish::PagesArgs),
 }
 
 /// Accuracy on one capture.
@@ -70,6 +78,8 @@ pub async fn run(functions: FunctionContext, cmd: &Command) -> Result<ExitCode> 
             json,
         } => (captures, intel, json),
         Command::Webshell(a) => return crate::webshell::eval(a),
+        Command::Phishing(args) => return crate::phish::eval(args),
+        Command::PhishingPages(args) => return crate::phish::eval_pages(args),
     };
     let mut results = Vec::new();
     for capture in captures {

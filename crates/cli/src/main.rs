@@ -8,6 +8,7 @@ mod geo;
 mod ingest;
 mod intel;
 mod output;
+mod phish;
 mod progress;
 mod query;
 mod webshell;
@@ -104,6 +105,11 @@ enum Command {
     /// Scan a web root with YARA rules (built-in webshell rules plus
     /// --rules) into the web_files table.
     ScanWeb(webshell::ScanArgs),
+    /// Score URLs or domains for brand impersonation (phishing).
+    Score {
+        #[command(subcommand)]
+        command: phish::ScoreCommand,
+    },
     /// Geolocation look-ups.
     Geo {
         #[command(subcommand)]
@@ -124,6 +130,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Eval { ref command } => eval::run(cli.functions()?, command).await,
         Command::ScanWeb(ref a) => webshell::scan_web(&cli.store, a).await,
+        Command::Score { ref command } => phish::score(command),
         Command::Geo { ref command } => geo::run(&cli.mmdb, command),
     }
 }

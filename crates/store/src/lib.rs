@@ -16,6 +16,7 @@
 
 mod manifest;
 mod snapshot;
+pub mod staging;
 mod writer;
 
 use std::fs::File;

@@ -13,10 +13,11 @@ use anyhow::{Context, Result};
 use borderscope_schema::Micros;
 
 use super::allow::AllowList;
+use borderscope_store::staging::{collect, stage};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{RecordBatch, StringArray};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
@@ -500,41 +501,6 @@ pub struct C2Findings {
     pub servers: Vec<RecordBatch>,
     /// Pairs kept out by the allow-list: server, host, score, evidence, allowed_by.
     pub allowed: Vec<RecordBatch>,
-}
-
-async fn collect(ctx: &SessionContext, what: &str, sql: &str) -> Result<Vec<RecordBatch>> {
-    ctx.sql(sql)
-        .await
-        .with_context(|| format!("cannot plan {what}: {sql}"))?
-        .collect()
-        .await
-        .with_context(|| format!("cannot compute {what}"))
-}
-
-/// An in-memory table of `batches` (possibly none) with `schema`.
-fn mem_table(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Arc<MemTable>> {
-    let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
-    Ok(Arc::new(MemTable::try_new(schema, vec![batches.to_vec()])?))
-}
-
-async fn stage(
-    ctx: &SessionContext,
-    name: &str,
-    what: &str,
-    sql: &str,
-) -> Result<Vec<RecordBatch>> {
-    let df = ctx
-        .sql(sql)
-        .await
-        .with_context(|| format!("cannot plan {what}: {sql}"))?;
-    let schema = df.schema().inner().clone();
-    let batches = df
-        .collect()
-        .await
-        .with_context(|| format!("cannot compute {what}"))?;
-    ctx.deregister_table(name)?;
-    ctx.register_table(name, mem_table(schema, &batches)?)?;
-    Ok(batches)
 }
 
 fn text_table(cols: [&str; 2], rows: &[(String, String)]) -> Result<Arc<MemTable>> {

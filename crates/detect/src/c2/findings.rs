@@ -3,10 +3,9 @@
 
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+use borderscope_store::staging::conform_all;
 use borderscope_store::{BatchWriter, CommitReport, Store};
-use datafusion::arrow::array::{ArrayRef, RecordBatch};
-use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 use super::detector::{C2Findings, ALLOWED_TABLE, CONTROL_TABLE, EVIDENCE_TABLE, SERVERS_TABLE};
@@ -79,39 +78,6 @@ pub fn allowed_schema() -> SchemaRef {
         f("evidence", DataType::Utf8),
         f("allowed_by", DataType::Utf8),
     ]))
-}
-
-/// Casts a result batch, column by column, to the stored schema: query
-/// results may use other encodings (string views, other integer widths).
-pub fn conform(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
-    anyhow::ensure!(
-        batch.num_columns() == schema.fields().len(),
-        "result has {} columns, the table {}",
-        batch.num_columns(),
-        schema.fields().len()
-    );
-    let cols: Vec<ArrayRef> = batch
-        .columns()
-        .iter()
-        .zip(schema.fields())
-        .map(|(c, field)| {
-            cast(c, field.data_type())
-                .with_context(|| format!("column `{}` cannot be stored", field.name()))
-        })
-        .collect::<Result<_>>()?;
-    Ok(RecordBatch::try_new(schema.clone(), cols)?)
-}
-
-fn conform_all(batches: &[RecordBatch], schema: &SchemaRef) -> Result<Vec<RecordBatch>> {
-    let mut out: Vec<RecordBatch> = batches
-        .iter()
-        .map(|b| conform(b, schema))
-        .collect::<Result<_>>()?;
-    if out.is_empty() {
-        // Replacing with nothing still needs a batch to carry the schema.
-        out.push(RecordBatch::new_empty(schema.clone()));
-    }
-    Ok(out)
 }
 
 /// Creates the findings tables if needed.

@@ -8,11 +8,9 @@
 //! requests never make command evidence, so vulnerability scans of a site
 //! are not mistaken for backdoor use.
 
-use std::sync::Arc;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
+use borderscope_store::staging::{collect, stage};
 use datafusion::arrow::array::RecordBatch;
-use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 
 /// What `detect backdoor` is asked to do.
@@ -235,39 +233,6 @@ pub struct BackdoorFindings {
     pub backdoors: Vec<RecordBatch>,
     pub attacks: Vec<RecordBatch>,
     pub implanters: Vec<RecordBatch>,
-}
-
-async fn stage(
-    ctx: &SessionContext,
-    name: &str,
-    what: &str,
-    sql: &str,
-) -> Result<Vec<RecordBatch>> {
-    let df = ctx
-        .sql(sql)
-        .await
-        .with_context(|| format!("cannot plan {what}: {sql}"))?;
-    let schema = df.schema().inner().clone();
-    let batches = df
-        .collect()
-        .await
-        .with_context(|| format!("cannot compute {what}"))?;
-    let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
-    ctx.deregister_table(name)?;
-    ctx.register_table(
-        name,
-        Arc::new(MemTable::try_new(schema, vec![batches.clone()])?),
-    )?;
-    Ok(batches)
-}
-
-async fn collect(ctx: &SessionContext, what: &str, sql: &str) -> Result<Vec<RecordBatch>> {
-    ctx.sql(sql)
-        .await
-        .with_context(|| format!("cannot plan {what}: {sql}"))?
-        .collect()
-        .await
-        .with_context(|| format!("cannot compute {what}"))
 }
 
 /// Runs every plan; the session has the store's tables, `web_files` included.

@@ -519,3 +519,22 @@ fn flows_into_a_listed_network_match_its_indicator() {
         vec!["true,false,true"]
     );
 }
+
+#[test]
+fn a_handful_of_unanswered_attempts_is_not_retries_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let log = dir.path().join("conn.log");
+    let text = [
+        FULL_HEADER.to_string(),
+        series("10.1.0.9", "45.33.50.20", 4445, 6, 60, "-", 3.0, "S0", "S"),
+    ]
+    .concat();
+    std::fs::write(&log, text).unwrap();
+    run(&store, &["ingest", "-q", log.to_str().unwrap()]);
+    run(&store, &["detect", "c2"]);
+    // Regular enough to be a beacon, too short for its failures to mean more
+    // than a dead peer or a blocked port.
+    assert_eq!(csv(&store, "SELECT kind FROM c2_evidence"), vec!["beacon"]);
+    assert!(csv(&store, "SELECT server FROM c2_control").is_empty());
+}

@@ -37,6 +37,13 @@ pub struct C2Config {
     /// Hosts that must beacon to one server with about the same period for
     /// fan-in evidence.
     pub fan_in_min_hosts: i64,
+    /// Share of the hosts reaching a server that must be part of such a
+    /// fleet: fan-in is a server almost nothing else talks to.
+    pub fan_in_min_share: f64,
+    /// Connections a beacon needs before its retries or opaque channel
+    /// count as evidence: a handful of failed attempts is everyday noise
+    /// (dead peers, blocked ports), a long series of them is not.
+    pub min_corroborating_connections: i64,
     /// Non-existent registered labels of one shape a host must look up
     /// before the shape counts as a domain-generation family.
     pub dga_min_family: i64,
@@ -67,6 +74,8 @@ impl Default for C2Config {
             control_threshold: 0.7,
             min_connections: 4,
             fan_in_min_hosts: 3,
+            fan_in_min_share: 0.8,
+            min_corroborating_connections: 10,
             dga_min_family: 10,
             flux_min_addresses: 5,
             flux_min_countries: 3,
@@ -153,9 +162,11 @@ pub fn beacon_pairs_sql(c: &C2Config) -> String {
 /// exist only for beacons: `retries` when most of its connection attempts
 /// went unanswered, as an implant retrying a dead or sinkholed controller
 /// does; `opaque` when its traffic ran a protocol the sensor could not name
-/// on a port that belongs to no common service; and `fan_in` when several
-/// hosts beacon to the server with about the same period while few other
-/// hosts talk to it at all — a fleet of implants checking in.
+/// on a port that belongs to no common service (both only for beacons of at
+/// least `min_corroborating_connections`); and `fan_in` when several hosts
+/// beacon to the server with about the same period and they are nearly all
+/// (`fan_in_min_share`) of the hosts that reach it — a fleet of implants
+/// checking in.
 pub fn beacon_sql(c: &C2Config) -> String {
     format!(
         "WITH beacons AS ( \
@@ -180,24 +191,26 @@ pub fn beacon_sql(c: &C2Config) -> String {
          SELECT host, server, port, 'retries', 0.5, p['first_seen'], p['last_seen'], p['first_seen'], \
                 p['connections'], CAST(NULL AS VARCHAR), \
                 concat(round(failed * 100, 0), '% of ', p['connections'], ' connection attempts unanswered or refused') \
-         FROM beacons WHERE failed >= 0.5 \
+         FROM beacons WHERE failed >= 0.5 AND p['connections'] >= {min_facts} \
          UNION ALL \
          SELECT host, server, port, 'opaque', 0.4, p['first_seen'], p['last_seen'], p['first_seen'], \
                 p['connections'], CAST(NULL AS VARCHAR), \
                 concat('no protocol recognised on port ', port, ', which no common service uses') \
-         FROM beacons WHERE opaque \
+         FROM beacons WHERE opaque AND p['connections'] >= {min_facts} \
          UNION ALL \
          SELECT b.host, b.server, b.port, 'fan_in', 0.6, b.p['first_seen'], b.p['last_seen'], b.p['first_seen'], \
                 b.p['connections'], CAST(NULL AS VARCHAR), \
                 concat(fl.beaconing, ' hosts beacon to this server every ~', round(fl.period, 0), \
                        ' s; ', cl.clients, ' hosts of the constituency reach it at all') \
          FROM beacons b JOIN fleets fl ON b.server = fl.server JOIN clients cl ON cl.server = b.server \
-         WHERE cl.clients <= 2 * fl.beaconing \
+         WHERE fl.beaconing >= {fan_share} * cl.clients \
            AND abs(b.p['period_s'] - fl.period) <= 0.25 * fl.period",
         min = c.min_connections,
         min_score = c.min_beacon_evidence,
         max_duty = c.max_duty_cycle,
         fan_min = c.fan_in_min_hosts,
+        min_facts = c.min_corroborating_connections,
+        fan_share = c.fan_in_min_share,
     )
 }
 

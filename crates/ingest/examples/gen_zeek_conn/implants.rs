@@ -116,6 +116,8 @@ struct Series {
     content: Rng,
     /// Time of the next connection (µs since the epoch).
     next: u64,
+    /// Rows it adds over the day.
+    rows: u64,
 }
 
 /// Every implanted series, and which is due next.
@@ -145,11 +147,11 @@ impl Implants {
         implants.add_controllers(&mut rng, hosts, beacons);
         implants.add_pollers(&mut rng, hosts, pollers);
         for i in 0..implants.series.len() {
-            let s = &implants.series[i];
-            let rows = count_rows(s, &implants.servers[s.server]);
+            let s = &mut implants.series[i];
+            s.rows = count_rows(s, &implants.servers[s.server]);
             let server = &mut implants.servers[s.server];
             server.hosts += 1;
-            server.connections += rows;
+            server.connections += s.rows;
             if s.next < DAY_END {
                 implants.due.push(Reverse((s.next, i)));
             }
@@ -213,6 +215,7 @@ impl Implants {
             timing,
             content: Rng(rng.next()),
             next,
+            rows: 0,
         });
     }
 
@@ -229,6 +232,7 @@ impl Implants {
                 timing,
                 content,
                 next,
+                ..
             } = &mut self.series[i];
             let server = &self.servers[*server];
             let c = check_in(content, host, server);
@@ -241,27 +245,31 @@ impl Implants {
         Ok(())
     }
 
-    /// The ground truth, one server a line, for checking what a detector finds.
+    /// The ground truth, one (host, server) series a line, for checking
+    /// what a detector finds: `hosts` is the number of hosts with a series
+    /// to the server (the fleet), `connections` this series' rows.
     pub fn write_truth(&self, w: &mut impl Write) -> io::Result<()> {
         writeln!(
             w,
-            "role\tserver\tport\tstyle\thosts\tperiod_s\tjitter\tconnections"
+            "role\tserver\tport\tstyle\thost\thosts\tperiod_s\tjitter\tconnections"
         )?;
-        for s in &self.servers {
+        for series in &self.series {
+            let s = &self.servers[series.server];
             let role = match s.role {
                 Role::Controller => "controller",
                 Role::Poller => "poller",
             };
             writeln!(
                 w,
-                "{role}\t{}\t{}\t{}\t{}\t{:.1}\t{:.3}\t{}",
+                "{role}\t{}\t{}\t{}\t{}\t{}\t{:.1}\t{:.3}\t{}",
                 s.ip,
                 s.port,
                 s.style.name(),
+                series.host,
                 s.hosts,
                 s.period_s,
                 s.jitter,
-                s.connections
+                series.rows
             )?;
         }
         Ok(())

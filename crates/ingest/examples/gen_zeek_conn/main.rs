@@ -721,7 +721,7 @@ fn main() -> Result<(), Error> {
         let truth = with_suffix(&opts.out, ".implants.tsv");
         write_atomically(&truth, |w| Ok(im.write_truth(w)?))?;
         eprintln!(
-            "of which {} rows implanted: {} beaconing hosts, {} polling hosts; servers listed in {}",
+            "of which {} rows implanted: {} beaconing hosts, {} polling hosts; each series listed in {}",
             im.rows(),
             opts.beacons,
             opts.pollers,
@@ -830,6 +830,30 @@ mod tests {
         assert_eq!(pollers, 40);
         let implanted: u64 = im.servers.iter().map(|s| s.connections).sum();
         assert_eq!(implanted, im.rows());
+
+        // The truth file: one line per series, rows adding up to the log's.
+        let mut truth = Vec::new();
+        im.write_truth(&mut truth).unwrap();
+        let truth = String::from_utf8(truth).unwrap();
+        let lines: Vec<Vec<&str>> = truth
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').collect())
+            .collect();
+        assert_eq!(lines.len(), 30 + 40);
+        for l in &lines {
+            let n = rows
+                .iter()
+                .filter(|r| r.1 == l[4] && r.2 == l[1] && r.3.to_string() == l[2])
+                .count();
+            let expected: usize = l[8].parse().unwrap();
+            // The background reaches the polled services too, never a
+            // controller.
+            match l[0] {
+                "controller" => assert_eq!(n, expected, "rows of series {l:?}"),
+                _ => assert!(n >= expected, "rows of series {l:?}: {n}"),
+            }
+        }
     }
 
     /// A beacon's gaps stay within its period ± jitter, or whole multiples

@@ -12,6 +12,10 @@
 #                     the repo.
 #   RUNS              timed runs per tool (default 3); the median is reported.
 #   BEACONS, POLLERS  infected and benign polling hosts (default 60 and 300).
+#   MAX_RSS_MB, MAX_SECONDS
+#                     a detect run is stopped when its resident memory passes
+#                     MAX_RSS_MB (default 10240) or it runs MAX_SECONDS (default
+#                     1200); the script then reports where it stopped and exits 3.
 #   CARGO_TARGET_DIR  default $HOME/.cache/borderscope-target
 #
 # Ingest is timed once and reported, not part of the headline. Every detect
@@ -26,11 +30,13 @@ ROWS=${1:-10000000}
 RUNS=${RUNS:-3}
 BEACONS=${BEACONS:-60}
 POLLERS=${POLLERS:-300}
+MAX_RSS_MB=${MAX_RSS_MB:-10240}
+MAX_SECONDS=${MAX_SECONDS:-1200}
 WORK=${BENCH_DIR:-/tmp/borderscope-bench-detect}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/borderscope-target}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-for v in ROWS RUNS BEACONS POLLERS; do
+for v in ROWS RUNS BEACONS POLLERS MAX_RSS_MB MAX_SECONDS; do
   case ${!v} in
     '' | *[!0-9]*) echo "$v must be a whole number, not '${!v}'" >&2; exit 2 ;;
   esac
@@ -89,6 +95,41 @@ wall() {
 rss_mb() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1" | awk '{ printf "%.0f\n", $1 / 1024 }'; }
 cpu() { sed -n 's/.*Percent of CPU this job got: //p' "$1" | tr -d %; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Runs a command under `/usr/bin/time -v -o TIME_LOG`, its output to OUT,
+# sampling its resident memory every second into TIME_LOG.rss, and stops it
+# (that process only) when it passes MAX_RSS_MB or MAX_SECONDS: on a shared
+# machine a run that needs more is reported, not waited out. Returns 3 when
+# it was stopped, else the command's status.
+watched() {
+  local time_log=$1 out=$2
+  shift 2
+  /usr/bin/time -v -o "$time_log" "$@" > "$out" &
+  local timer=$! child='' rss='' started=$SECONDS why=''
+  : > "$time_log.rss"
+  while kill -0 "$timer" 2> /dev/null; do
+    [[ -n $child ]] || child=$(pgrep -P "$timer" | head -n 1 || true)
+    if [[ -n $child ]]; then
+      rss=$(ps -o rss= -p "$child" 2> /dev/null | tr -d ' ' || true)
+      if [[ -n $rss ]]; then
+        echo "$((SECONDS - started)) $((rss / 1024))" >> "$time_log.rss"
+        if ((rss / 1024 > MAX_RSS_MB)); then
+          why="resident memory $((rss / 1024)) MiB passed MAX_RSS_MB=$MAX_RSS_MB"
+        elif ((SECONDS - started > MAX_SECONDS)); then
+          why="still running after MAX_SECONDS=$MAX_SECONDS s"
+        fi
+        if [[ -n $why ]]; then
+          kill "$child" 2> /dev/null || true
+          wait "$timer" || true
+          echo "stopped after $((SECONDS - started)) s: $why" | tee "$time_log.stopped" >&2
+          return 3
+        fi
+      fi
+    fi
+    sleep 1
+  done
+  wait "$timer"
+}
 
 STORE=$WORK/store
 LOGS=$WORK/logs
@@ -176,7 +217,10 @@ DUCK_THREADS=$(duck "SELECT current_setting('threads')")
 for i in $(seq 1 "$RUNS"); do
   say "run $i/$RUNS: borderscope detect c2 (load average: $(load))"
   load >> "$LOGS/load"
-  /usr/bin/time -v -o "$LOGS/bs-$i.time" "$BIN" --store "$STORE" detect c2 > "$LOGS/bs-$i.out"
+  if ! watched "$LOGS/bs-$i.time" "$LOGS/bs-$i.out" "$BIN" --store "$STORE" detect c2; then
+    STOPPED=$i
+    break
+  fi
   head -n 3 "$LOGS/bs-$i.out" >&2
   echo "$(wall "$LOGS/bs-$i.time") s, $(rss_mb "$LOGS/bs-$i.time") MB peak RSS, $(cpu "$LOGS/bs-$i.time")% CPU" >&2
 
@@ -187,6 +231,39 @@ for i in $(seq 1 "$RUNS"); do
   cat "$LOGS/duck-$i.out" >&2
   echo "$(wall "$LOGS/duck-$i.time") s, $(rss_mb "$LOGS/duck-$i.time") MB peak RSS, $(cpu "$LOGS/duck-$i.time")% CPU" >&2
 done
+
+# --- where the time goes ---------------------------------------------------
+
+# The beacon stage alone, as `beacon_pairs_sql` in crates/detect/src/c2/
+# detector.rs plans it (the beacon_score aggregate per pair, without the
+# busy, unanswered and protocol columns), and the same grouping with a plain
+# COUNT: how much of a detect run the beacon aggregate is. Once, untimed in
+# the headline.
+OPENED="(f.transport <> 'tcp' OR f.history IS NULL OR strpos(f.history, 'S') > 0)"
+SPAN="WITH span AS (SELECT MIN(ts) AS s, MAX(ts) AS e FROM flows)"
+PAIRS_FROM="FROM flows f CROSS JOIN span WHERE ip_is_internal(f.src_ip) AND NOT ip_is_internal(f.dst_ip) GROUP BY f.src_ip, f.dst_ip"
+probe() { # name sql
+  say "stage probe: $1 (load average: $(load))"
+  local status=0
+  watched "$LOGS/probe-$1.time" "$LOGS/probe-$1.out" "$BIN" --store "$STORE" query --format csv "$2" || status=$?
+  PROBES+="$1: $(wall "$LOGS/probe-$1.time") s, $(rss_mb "$LOGS/probe-$1.time") MiB peak RSS"
+  if ((status == 3)); then PROBES+=" ($(cat "$LOGS/probe-$1.time.stopped"))"; fi
+  PROBES+="; "
+}
+PROBES=
+probe group_by "$SPAN SELECT COUNT(*) AS pairs FROM (SELECT COUNT(*) FILTER (WHERE $OPENED) AS n, MIN(span.s) AS s $PAIRS_FROM)"
+probe beacon_score "$SPAN SELECT COUNT(*) AS pairs, SUM(CASE WHEN p['score'] >= 0.5 THEN 1 ELSE 0 END) AS scored_half FROM (
+  SELECT beacon_score(f.ts, f.src_bytes, span.s, span.e) FILTER (WHERE $OPENED) AS p $PAIRS_FROM)"
+echo "probes: $PROBES" >&2
+
+if [[ -n ${STOPPED:-} ]]; then
+  echo
+  echo "detect c2 run $STOPPED over $FLOWS flows was stopped: $(cat "$LOGS/bs-$STOPPED.time.stopped")"
+  echo "resident memory (s MiB), last samples: $(tail -n 5 "$LOGS/bs-$STOPPED.time.rss" | paste -sd' ')"
+  echo "stage probes: $PROBES"
+  echo "load average before: $(paste -sd';' "$LOGS/load")"
+  exit 3
+fi
 
 # --- what was found --------------------------------------------------------
 
@@ -268,6 +345,7 @@ echo "ingest:    $(wall "$LOGS/ingest.time") s, $(rss_mb "$LOGS/ingest.time") Mi
 echo "findings:  $(wc -l < "$LOGS/bs-servers") control servers, $(wc -l < "$LOGS/bs-pairs") control pairs; evidence rows by kind: $EVIDENCE"
 echo "found:     detect c2: $BS_JUDGED"
 echo "           DuckDB, pairs scoring >= 0.7 (of $DUCK_PAIRS scored): $DUCK_JUDGED"
+echo "probes:    $PROBES"
 echo "load:      1/5/15-minute load averages before each run: $(paste -sd';' "$LOGS/load" | sed 's/;/; /g') (other processes share these cores)"
 echo "all runs:  borderscope s: $(all wall bs); MiB: $(all rss_mb bs) | DuckDB s: $(all wall duck); MiB: $(all rss_mb duck)"
 echo

@@ -255,13 +255,31 @@ probe group_by "$SPAN SELECT COUNT(*) AS pairs FROM (SELECT COUNT(*) FILTER (WHE
 probe beacon_score "$SPAN SELECT COUNT(*) AS pairs, SUM(CASE WHEN p['score'] >= 0.5 THEN 1 ELSE 0 END) AS scored_half FROM (
   SELECT beacon_score(f.ts, f.src_bytes, span.s, span.e) FILTER (WHERE $OPENED) AS p $PAIRS_FROM)"
 echo "probes: $PROBES" >&2
+PAIRS=$(tail -n 1 "$LOGS/probe-group_by.out")
+
+CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
+COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null | awk '{ print $NF }' | paste -sd' ')
+TREE=" (clean tree)"
+if [[ -n $DIRTY ]]; then TREE=" (tree dirty: $DIRTY)"; fi
+
+# What ran on what: the head of both reports.
+describe() {
+  echo
+  echo "machine:   $CPU_MODEL, $(nproc) cores, $MEM memory, $(uname -sr)"
+  echo "code:      borderscope $COMMIT$TREE, DuckDB $DUCKDB_VERSION (PyPI, $DUCK_THREADS threads)"
+  echo "input:     $FILE: $ROWS rows ($IMPLANTED_ROWS implanted: $BEACONS beaconing hosts, $POLLERS polling hosts), $SIZE bytes"
+  echo "store:     flows $FLOWS rows (quarantine $QUARANTINE) in $FLOW_FILES Parquet files, $FLOW_BYTES bytes; $PAIRS host-outside pairs"
+  echo "ingest:    $(wall "$LOGS/ingest.time") s, $(rss_mb "$LOGS/ingest.time") MiB peak RSS, $(cpu "$LOGS/ingest.time")% CPU (load average before: $INGEST_LOAD)"
+  echo "probes:    $PROBES"
+  echo "load:      1/5/15-minute load averages before each run: $(paste -sd';' "$LOGS/load" | sed 's/;/; /g') (other processes share these cores)"
+}
 
 if [[ -n ${STOPPED:-} ]]; then
-  echo
-  echo "detect c2 run $STOPPED over $FLOWS flows was stopped: $(cat "$LOGS/bs-$STOPPED.time.stopped")"
-  echo "resident memory (s MiB), last samples: $(tail -n 5 "$LOGS/bs-$STOPPED.time.rss" | paste -sd' ')"
-  echo "stage probes: $PROBES"
-  echo "load average before: $(paste -sd';' "$LOGS/load")"
+  describe
+  echo "STOPPED:   detect c2 run $STOPPED: $(cat "$LOGS/bs-$STOPPED.time.stopped")"
+  echo "memory:    resident MiB by second, last samples: $(tail -n 5 "$LOGS/bs-$STOPPED.time.rss" | awk '{ printf "%ss %s; ", $1, $2 }')"
   exit 3
 fi
 
@@ -329,24 +347,10 @@ row() { # name seconds rss cpu
     printf "| %s | %.2f | %.0f | %.0f | %s%% |\n", n, s, rows / s, m, c }'
 }
 
-CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-DIRTY=$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null | awk '{ print $NF }' | paste -sd' ')
-TREE=" (clean tree)"
-if [[ -n $DIRTY ]]; then TREE=" (tree dirty: $DIRTY)"; fi
-
-echo
-echo "machine:   $CPU_MODEL, $(nproc) cores, $MEM memory, $(uname -sr)"
-echo "code:      borderscope $COMMIT$TREE, DuckDB $DUCKDB_VERSION (PyPI, $DUCK_THREADS threads)"
-echo "input:     $FILE: $ROWS rows ($IMPLANTED_ROWS implanted: $BEACONS beaconing hosts, $POLLERS polling hosts), $SIZE bytes"
-echo "store:     flows $FLOWS rows (quarantine $QUARANTINE) in $FLOW_FILES Parquet files, $FLOW_BYTES bytes"
-echo "ingest:    $(wall "$LOGS/ingest.time") s, $(rss_mb "$LOGS/ingest.time") MiB peak RSS, $(cpu "$LOGS/ingest.time")% CPU (load average before: $INGEST_LOAD)"
+describe
 echo "findings:  $(wc -l < "$LOGS/bs-servers") control servers, $(wc -l < "$LOGS/bs-pairs") control pairs; evidence rows by kind: $EVIDENCE"
 echo "found:     detect c2: $BS_JUDGED"
 echo "           DuckDB, pairs scoring >= 0.7 (of $DUCK_PAIRS scored): $DUCK_JUDGED"
-echo "probes:    $PROBES"
-echo "load:      1/5/15-minute load averages before each run: $(paste -sd';' "$LOGS/load" | sed 's/;/; /g') (other processes share these cores)"
 echo "all runs:  borderscope s: $(all wall bs); MiB: $(all rss_mb bs) | DuckDB s: $(all wall duck); MiB: $(all rss_mb duck)"
 echo
 echo "Median of $RUNS runs over $FLOWS flows (RSS in MiB):"

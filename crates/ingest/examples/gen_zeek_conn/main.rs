@@ -1,14 +1,25 @@
 //! Writes a large synthetic Zeek `conn.log` (TSV, standard header and the full
-//! standard field list) for the ingest benchmark, `bench/ingest.sh`.
+//! standard field list) for the benchmarks, `bench/ingest.sh` and
+//! `bench/detect.sh`.
 //!
 //! ```text
-//! cargo run --release -p borderscope-ingest --example gen_zeek_conn -- OUT [ROWS]
+//! cargo run --release -p borderscope-ingest --example gen_zeek_conn -- \
+//!     OUT [ROWS] [--beacons N] [--pollers N]
 //! ```
 //!
 //! ROWS defaults to 5,000,000 (underscores allowed: `5_000_000`). The output
 //! is deterministic (a fixed-seed splitmix64 generator, no dependencies): the
-//! same ROWS always gives the same bytes. The file is written to `OUT.tmp`
-//! and renamed, so an interrupted run never leaves a partial `OUT` behind.
+//! same arguments always give the same bytes. The file is written to
+//! `OUT.tmp` and renamed, so an interrupted run never leaves a partial `OUT`
+//! behind.
+//!
+//! `--beacons N` mixes in N infected hosts beaconing to a few controllers,
+//! `--pollers N` N hosts of benign software polling popular services (see
+//! `implants.rs`); ROWS is still the total, the background making up the
+//! rest. The servers they talk to, with their role, period and row counts,
+//! are written to `OUT.implants.tsv`. Without either option the output is
+//! the same as before the options existed, so ingest figures stay
+//! comparable.
 //!
 //! What the rows look like, roughly as on a small network's border sensor:
 //! internal hosts in 10.0.0.0/14 (and fd00:b5::/64 for IPv6) talking to a
@@ -24,6 +35,8 @@ use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;
 use std::time::Instant;
 
+mod implants;
+
 const DEFAULT_ROWS: u64 = 5_000_000;
 /// 2025-12-01T00:00:00Z.
 const DAY_START: u64 = 1_764_547_200;
@@ -33,6 +46,7 @@ const FIELDS: &str = "ts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto
 const TYPES: &str = "time\tstring\taddr\tport\taddr\tport\tenum\tstring\tinterval\tcount\tcount\tstring\tbool\tbool\tcount\tstring\tcount\tcount\tcount\tcount\tset[string]";
 
 /// splitmix64: tiny, fast, and good enough for test data.
+#[derive(Debug, Clone)]
 struct Rng(u64);
 
 impl Rng {
@@ -230,6 +244,32 @@ struct Conn<'a> {
     resp_ip_bytes: u64,
 }
 
+impl<'a> Conn<'a> {
+    /// An outbound connection with nothing yet known about its outcome.
+    fn outbound(orig_h: &'a str, orig_p: u16, resp_h: &'a str, resp_p: u16) -> Conn<'a> {
+        Conn {
+            orig_h,
+            orig_p,
+            resp_h,
+            resp_p,
+            proto: "tcp",
+            service: None,
+            duration: None,
+            orig_bytes: None,
+            resp_bytes: None,
+            conn_state: "OTH",
+            local_orig: true,
+            local_resp: false,
+            missed_bytes: 0,
+            history: None,
+            orig_pkts: 0,
+            orig_ip_bytes: 0,
+            resp_pkts: 0,
+            resp_ip_bytes: 0,
+        }
+    }
+}
+
 /// A finished TCP connection with payload both ways.
 fn tcp_established(rng: &mut Rng, c: &mut Conn, req: (u64, u64), resp: (u64, u64), v6: bool) {
     let hdr = if v6 { 72 } else { 52 };
@@ -353,26 +393,11 @@ fn udp_exchange(rng: &mut Rng, c: &mut Conn, req: (u64, u64), resp: (u64, u64), 
 
 fn connection<'h>(rng: &mut Rng, hosts: &'h Hosts) -> Conn<'h> {
     let v6 = rng.chance(0.05);
-    let mut c = Conn {
-        orig_h: hosts.internal(rng, v6),
-        orig_p: rng.ephemeral_port(),
-        resp_h: "",
-        resp_p: 0,
-        proto: "tcp",
-        service: None,
-        duration: None,
-        orig_bytes: None,
-        resp_bytes: None,
-        conn_state: "OTH",
-        local_orig: true,
-        local_resp: false,
-        missed_bytes: 0,
-        history: None,
-        orig_pkts: 0,
-        orig_ip_bytes: 0,
-        resp_pkts: 0,
-        resp_ip_bytes: 0,
-    };
+    // Drawn in this order (host, then port) since the first version: the
+    // default output must stay byte-identical.
+    let orig_h = hosts.internal(rng, v6);
+    let orig_p = rng.ephemeral_port();
+    let mut c = Conn::outbound(orig_h, orig_p, "", 0);
     let kind = rng.below(1000);
     match kind {
         // DNS, mostly to the internal resolvers.
@@ -550,31 +575,82 @@ fn write_row(w: &mut impl Write, rng: &mut Rng, ts_micros: u64, c: &Conn) -> io:
     )
 }
 
-fn parse_rows(s: &str) -> Result<u64, String> {
+fn parse_count(what: &str, s: &str) -> Result<u64, String> {
     s.replace(['_', ','], "")
         .parse()
-        .map_err(|_| format!("ROWS must be a whole number, not {s:?}"))
+        .map_err(|_| format!("{what} must be a whole number, not {s:?}"))
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args_os().skip(1);
-    let Some(out) = args.next().map(PathBuf::from) else {
-        eprintln!("usage: gen_zeek_conn OUT [ROWS]   (ROWS defaults to {DEFAULT_ROWS})");
-        std::process::exit(2);
-    };
-    let rows = match args.next() {
-        Some(s) => parse_rows(&s.to_string_lossy())?,
-        None => DEFAULT_ROWS,
-    };
-    let started = Instant::now();
-    let tmp = {
-        let mut name = out.clone().into_os_string();
-        name.push(".tmp");
-        PathBuf::from(name)
-    };
-    let mut w = BufWriter::with_capacity(8 << 20, File::create(&tmp)?);
+const USAGE: &str = "usage: gen_zeek_conn OUT [ROWS] [--beacons N] [--pollers N]";
+
+/// What to write, from the command line.
+#[derive(Debug, PartialEq)]
+struct Options {
+    out: PathBuf,
+    rows: u64,
+    /// Infected hosts beaconing to controllers.
+    beacons: usize,
+    /// Hosts of benign software polling popular services.
+    pollers: usize,
+}
+
+impl Options {
+    fn parse(args: impl IntoIterator<Item = String>) -> Result<Options, String> {
+        let mut positional = Vec::new();
+        let (mut beacons, mut pollers) = (0, 0);
+        let mut args = args.into_iter();
+        while let Some(a) = args.next() {
+            let mut count = |name: &str| -> Result<usize, String> {
+                let v = args.next().ok_or(format!("{name} needs a number"))?;
+                let n = parse_count(name, &v)?;
+                usize::try_from(n).map_err(|_| format!("{name} {n} is too large"))
+            };
+            match a.as_str() {
+                "--beacons" => beacons = count("--beacons")?,
+                "--pollers" => pollers = count("--pollers")?,
+                _ if a.starts_with("--") => return Err(format!("unknown option {a}")),
+                _ => positional.push(a),
+            }
+        }
+        let mut positional = positional.into_iter();
+        let out = positional.next().ok_or("OUT is missing")?.into();
+        let rows = match positional.next() {
+            Some(s) => parse_count("ROWS", &s)?,
+            None => DEFAULT_ROWS,
+        };
+        if let Some(extra) = positional.next() {
+            return Err(format!("unexpected argument {extra:?}"));
+        }
+        Ok(Options {
+            out,
+            rows,
+            beacons,
+            pollers,
+        })
+    }
+
+    fn implanting(&self) -> bool {
+        self.beacons > 0 || self.pollers > 0
+    }
+}
+
+type Error = Box<dyn std::error::Error>;
+
+/// Writes the whole log: `opts.rows` data rows, the implanted ones (if
+/// any) merged into the background in time order. Returns the implants,
+/// whose servers are the ground truth.
+fn generate(w: &mut impl Write, opts: &Options) -> Result<Option<implants::Implants>, Error> {
+    let rows = opts.rows;
     let mut rng = Rng(0x0b0d_e25c_0be5_eed5);
     let hosts = Hosts::new(&mut rng);
+    let mut implants = match opts.implanting() {
+        true => Some(implants::Implants::new(&hosts, opts.beacons, opts.pollers)?),
+        false => None,
+    };
+    let implanted = implants.as_ref().map_or(0, |im| im.rows());
+    let background = rows
+        .checked_sub(implanted)
+        .ok_or_else(|| format!("ROWS ({rows}) must be at least the {implanted} implanted rows"))?;
 
     writeln!(w, "#separator \\x09")?;
     writeln!(w, "#set_separator\t,")?;
@@ -586,21 +662,269 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     writeln!(w, "#types\t{TYPES}")?;
     // One slot of the day per row, a random instant within it: timestamps
     // increase (never decrease) over the day whatever the row count.
-    let slot = DAY_MICROS as f64 / rows.max(1) as f64;
-    for i in 0..rows {
+    let slot = DAY_MICROS as f64 / background.max(1) as f64;
+    for i in 0..background {
         let offset = ((i as f64 + rng.unit()) * slot) as u64;
         let ts = DAY_START * 1_000_000 + offset.min(DAY_MICROS - 1);
+        if let Some(im) = &mut implants {
+            im.write_due(w, ts)?;
+        }
         let c = connection(&mut rng, &hosts);
-        write_row(&mut w, &mut rng, ts, &c)?;
+        write_row(w, &mut rng, ts, &c)?;
+    }
+    if let Some(im) = &mut implants {
+        im.write_due(w, u64::MAX)?;
     }
     writeln!(w, "#close\t2025-12-02-00-00-00")?;
+    Ok(implants)
+}
+
+/// `path` with `suffix` appended to its file name.
+fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
+    let mut name = path.to_path_buf().into_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Writes through a temporary file renamed into place, so an interrupted
+/// run never leaves a partial `path` behind.
+fn write_atomically<T>(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let tmp = with_suffix(path, ".tmp");
+    let mut w = BufWriter::with_capacity(8 << 20, File::create(&tmp)?);
+    let written = write(&mut w)?;
     w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    std::fs::rename(&tmp, &out)?;
-    let size = std::fs::metadata(&out)?.len();
+    std::fs::rename(&tmp, path)?;
+    Ok(written)
+}
+
+fn main() -> Result<(), Error> {
+    let opts = match Options::parse(std::env::args().skip(1)) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}\n{USAGE}   (ROWS defaults to {DEFAULT_ROWS})");
+            std::process::exit(2);
+        }
+    };
+    let started = Instant::now();
+    let implants = write_atomically(&opts.out, |w| generate(w, &opts))?;
+    let size = std::fs::metadata(&opts.out)?.len();
     eprintln!(
-        "wrote {rows} rows, {size} bytes to {} in {:.1} s",
-        out.display(),
+        "wrote {} rows, {size} bytes to {} in {:.1} s",
+        opts.rows,
+        opts.out.display(),
         started.elapsed().as_secs_f64()
     );
+    if let Some(im) = &implants {
+        let truth = with_suffix(&opts.out, ".implants.tsv");
+        write_atomically(&truth, |w| Ok(im.write_truth(w)?))?;
+        eprintln!(
+            "of which {} rows implanted: {} beaconing hosts, {} polling hosts; each series listed in {}",
+            im.rows(),
+            opts.beacons,
+            opts.pollers,
+            truth.display()
+        );
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{HashMap, HashSet};
+
+    fn opts(rows: u64, beacons: usize, pollers: usize) -> Options {
+        Options {
+            out: PathBuf::from("unused"),
+            rows,
+            beacons,
+            pollers,
+        }
+    }
+
+    fn fnv1a(bytes: &[u8]) -> u64 {
+        bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    }
+
+    /// The data rows as (ts µs, orig_h, resp_h, resp_p, conn_state, history).
+    fn rows(log: &[u8]) -> Vec<(u64, String, String, u16, String, String)> {
+        let text = std::str::from_utf8(log).expect("the log is UTF-8");
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(|l| {
+                let f: Vec<&str> = l.split('\t').collect();
+                assert_eq!(f.len(), 21, "21 fields in {l:?}");
+                let (secs, frac) = f[0].split_once('.').expect("ts has a fraction");
+                let ts = secs.parse::<u64>().unwrap() * 1_000_000 + frac.parse::<u64>().unwrap();
+                let port = f[5].parse().unwrap();
+                (
+                    ts,
+                    f[2].into(),
+                    f[4].into(),
+                    port,
+                    f[11].into(),
+                    f[15].into(),
+                )
+            })
+            .collect()
+    }
+
+    /// Pins the output without options to what the generator wrote before
+    /// beacons existed (hash of `gen_zeek_conn OUT 2000` from commit
+    /// 6d24baa), so `bench/ingest.sh` figures stay comparable across versions.
+    #[test]
+    fn default_output_is_unchanged() {
+        let mut log = Vec::new();
+        let implants = generate(&mut log, &opts(2_000, 0, 0)).unwrap();
+        assert!(implants.is_none());
+        assert_eq!(log.len(), 247_196);
+        assert_eq!(fnv1a(&log), 0x1d7b_15ff_85b2_a812);
+    }
+
+    #[test]
+    fn implanted_rows_are_merged_in_time_order_and_add_up() {
+        let mut log = Vec::new();
+        let im = generate(&mut log, &opts(300_000, 30, 40)).unwrap().unwrap();
+        let rows = rows(&log);
+        assert_eq!(rows.len(), 300_000, "ROWS is the total, implants included");
+        for w in rows.windows(2) {
+            assert!(w[0].0 <= w[1].0, "{} after {}", w[1].0, w[0].0);
+        }
+        let end = (DAY_START + 86_400) * 1_000_000;
+        assert!(rows
+            .iter()
+            .all(|r| r.0 >= DAY_START * 1_000_000 && r.0 < end));
+
+        // Every server's rows, and its distinct hosts, are as the truth says.
+        let mut per_server: HashMap<(&str, u16), (u64, HashSet<&str>)> = HashMap::new();
+        for r in &rows {
+            let e = per_server.entry((r.2.as_str(), r.3)).or_default();
+            e.0 += 1;
+            e.1.insert(r.1.as_str());
+        }
+        let controllers: Vec<_> = im
+            .servers
+            .iter()
+            .filter(|s| s.role == implants::Role::Controller)
+            .collect();
+        assert_eq!(controllers.iter().map(|s| s.hosts).sum::<usize>(), 30);
+        assert!(controllers.len() >= 30 / 8, "fleets of at most 8 hosts");
+        assert!(controllers.iter().any(|s| s.hosts >= 3), "some fleet");
+        for s in &controllers {
+            let (n, hosts) = &per_server[&(s.ip.as_str(), s.port)];
+            assert_eq!(*n, s.connections, "rows to controller {}", s.ip);
+            assert_eq!(hosts.len(), s.hosts, "hosts of controller {}", s.ip);
+            assert!(s.connections > 0);
+        }
+        let pollers: usize = im
+            .servers
+            .iter()
+            .filter(|s| s.role == implants::Role::Poller)
+            .map(|s| s.hosts)
+            .sum();
+        assert_eq!(pollers, 40);
+        let implanted: u64 = im.servers.iter().map(|s| s.connections).sum();
+        assert_eq!(implanted, im.rows());
+
+        // The truth file: one line per series, rows adding up to the log's.
+        let mut truth = Vec::new();
+        im.write_truth(&mut truth).unwrap();
+        let truth = String::from_utf8(truth).unwrap();
+        let lines: Vec<Vec<&str>> = truth
+            .lines()
+            .skip(1)
+            .map(|l| l.split('\t').collect())
+            .collect();
+        assert_eq!(lines.len(), 30 + 40);
+        for l in &lines {
+            let n = rows
+                .iter()
+                .filter(|r| r.1 == l[4] && r.2 == l[1] && r.3.to_string() == l[2])
+                .count();
+            let expected: usize = l[8].parse().unwrap();
+            // The background reaches the polled services too, never a
+            // controller.
+            match l[0] {
+                "controller" => assert_eq!(n, expected, "rows of series {l:?}"),
+                _ => assert!(n >= expected, "rows of series {l:?}: {n}"),
+            }
+        }
+    }
+
+    /// A beacon's gaps stay within its period ± jitter, or whole multiples
+    /// of it where beats were missed; retries are unanswered SYNs.
+    #[test]
+    fn beacons_keep_their_period_and_style() {
+        let mut log = Vec::new();
+        let im = generate(&mut log, &opts(100_000, 24, 0)).unwrap().unwrap();
+        let rows = rows(&log);
+        let styles: HashSet<_> = im.servers.iter().map(|s| s.style).collect();
+        assert_eq!(
+            styles.len(),
+            4,
+            "every style among {} controllers",
+            im.servers.len()
+        );
+        for s in &im.servers {
+            assert!(
+                (30.0..=900.0).contains(&s.period_s),
+                "period {}",
+                s.period_s
+            );
+            assert!((0.0..=0.2).contains(&s.jitter), "jitter {}", s.jitter);
+            let mut by_host: HashMap<&str, Vec<u64>> = HashMap::new();
+            for r in rows.iter().filter(|r| r.2 == s.ip) {
+                by_host.entry(r.1.as_str()).or_default().push(r.0);
+                if s.style == implants::Style::Retries {
+                    assert_eq!((r.4.as_str(), r.5.as_str()), ("S0", "S"));
+                } else {
+                    assert_eq!(r.4, "SF");
+                }
+            }
+            for ts in by_host.values() {
+                for g in ts.windows(2).map(|w| (w[1] - w[0]) as f64 / 1e6) {
+                    let beats = (g / s.period_s).round().max(1.0);
+                    let slack = s.period_s * s.jitter * beats + 1e-3;
+                    assert!(
+                        (g - beats * s.period_s).abs() <= slack,
+                        "gap {g} s for period {} s, jitter {}",
+                        s.period_s,
+                        s.jitter
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn too_few_rows_for_the_implants_is_an_error() {
+        let mut log = Vec::new();
+        let err = generate(&mut log, &opts(10, 5, 0)).unwrap_err();
+        assert!(err.to_string().contains("implanted rows"), "{err}");
+    }
+
+    #[test]
+    fn options_parse() {
+        let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        assert_eq!(
+            Options::parse(args("out.log 1_000 --beacons 12 --pollers 3")),
+            Ok(Options {
+                out: "out.log".into(),
+                rows: 1_000,
+                beacons: 12,
+                pollers: 3
+            })
+        );
+        assert_eq!(Options::parse(args("out.log")).unwrap().rows, DEFAULT_ROWS);
+        assert!(Options::parse(args("out.log --beacons")).is_err());
+        assert!(Options::parse(args("out.log --beacons x")).is_err());
+        assert!(Options::parse(args("out.log --jitter 3")).is_err());
+        assert!(Options::parse(args("out.log 5 6")).is_err());
+        assert!(Options::parse(args("--pollers 3")).is_err());
+    }
 }

@@ -1,26 +1,10 @@
 //! `intel load`, `detect c2`, `explain c2` and `eval c2` end to end.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_borderscope"));
-    c.env_remove("BORDERSCOPE_STORE")
-        .env_remove("BORDERSCOPE_MMDB")
-        .env_remove("BORDERSCOPE_INTERNAL");
-    c
-}
-
-fn run(store: &Path, args: &[&str]) -> Output {
-    let o = bin().arg("--store").arg(store).args(args).output().unwrap();
-    assert!(
-        o.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
+use common::run;
 
 fn csv(store: &Path, sql: &str) -> Vec<String> {
     let o = run(store, &["query", "--format", "csv", sql]);
@@ -160,6 +144,11 @@ fn allow_listed_services_are_kept_out_and_reported() {
 }
 
 const FULL_HEADER: &str = "#separator \\x09\n#path\tconn\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\tconn_state\thistory\torig_ip_bytes\tresp_ip_bytes\n";
+
+/// One answered connection at second `t`, in the `FULL_HEADER` layout.
+fn answered(t: u64, host: &str, server: &str, port: u16, service: &str) -> String {
+    format!("{t}.0\t{host}\t40000\t{server}\t{port}\ttcp\t{service}\t0.5\tSF\tShADadFf\t400\t900\n")
+}
 
 /// `n` connections from `host` to `server:port`, one every `period` seconds
 /// with a little jitter, each with the given Zeek service, duration, state
@@ -313,9 +302,7 @@ fn a_domain_generation_family_resolved_and_contacted_is_control() {
         (t0 + 26, "10.2.0.5", "45.33.60.12"),
         (t0 + 27, "10.2.0.6", "45.33.60.13"),
     ] {
-        conn.push_str(&format!(
-            "{t}.0\t{host}\t40000\t{server}\t80\ttcp\thttp\t0.5\tSF\tShADadFf\t400\t900\n"
-        ));
+        conn.push_str(&answered(t, host, server, 80, "http"));
     }
     std::fs::write(dir.path().join("dns.log"), dns).unwrap();
     std::fs::write(dir.path().join("conn.log"), conn).unwrap();
@@ -442,9 +429,7 @@ fn a_fast_flux_name_is_evidence_but_not_control_alone() {
         (t0 + 70, "10.4.0.5", "81.2.69.1"),
         (t0 + 130, "10.4.0.6", "45.33.10.2"),
     ] {
-        conn.push_str(&format!(
-            "{t}.0\t{host}\t40000\t{server}\t443\ttcp\tssl\t0.5\tSF\tShADadFf\t400\t900\n"
-        ));
+        conn.push_str(&answered(t, host, server, 443, "ssl"));
     }
     std::fs::write(dir.path().join("dns.log"), dns).unwrap();
     std::fs::write(dir.path().join("conn.log"), conn).unwrap();

@@ -1,26 +1,11 @@
 //! `scan-web`, `detect backdoor`, `explain backdoor` and `eval webshell` end to end.
 
+mod common;
+
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_borderscope"));
-    c.env_remove("BORDERSCOPE_STORE")
-        .env_remove("BORDERSCOPE_MMDB")
-        .env_remove("BORDERSCOPE_INTERNAL");
-    c
-}
-
-fn run(store: &Path, args: &[&str]) -> Output {
-    let o = bin().arg("--store").arg(store).args(args).output().unwrap();
-    assert!(
-        o.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
+use common::{bin, run};
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -81,12 +81,19 @@ impl EventTable {
     }
 }
 
-fn ts_type() -> DataType {
+/// Time as every table stores it: microseconds, UTC.
+pub fn utc_micros() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
 
-fn string_list() -> DataType {
-    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
+/// A list column of `item` values (which may be null).
+pub fn list_of(item: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new("item", item, true)))
+}
+
+/// A nullable column, as every column of the findings tables is.
+pub fn column(name: &str, dt: DataType) -> Field {
+    Field::new(name, dt, true)
 }
 
 fn f(name: &str, dt: DataType, nullable: bool) -> Field {
@@ -117,7 +124,7 @@ fn endpoint_fields(a: &str, b: &str) -> Vec<Field> {
 
 fn flow_fields() -> Vec<Field> {
     let mut v = vec![
-        f("ts", ts_type(), false),
+        f("ts", utc_micros(), false),
         f("duration", DataType::Float64, true),
     ];
     v.extend(endpoint_fields("src", "dst"));
@@ -138,14 +145,14 @@ fn flow_fields() -> Vec<Field> {
 }
 
 fn dns_fields() -> Vec<Field> {
-    let mut v = vec![f("ts", ts_type(), false), f("uid", DataType::Utf8, true)];
+    let mut v = vec![f("ts", utc_micros(), false), f("uid", DataType::Utf8, true)];
     v.extend(endpoint_fields("client", "server"));
     v.extend([
         f("transport", DataType::Utf8, true),
         f("query", DataType::Utf8, true),
         f("qtype", DataType::Utf8, true),
         f("rcode", DataType::Utf8, true),
-        f("answers", string_list(), true),
+        f("answers", list_of(DataType::Utf8), true),
         f(
             "ttls",
             DataType::List(Arc::new(Field::new("item", DataType::Float64, true))),
@@ -157,7 +164,7 @@ fn dns_fields() -> Vec<Field> {
 }
 
 fn http_fields() -> Vec<Field> {
-    let mut v = vec![f("ts", ts_type(), false), f("uid", DataType::Utf8, true)];
+    let mut v = vec![f("ts", utc_micros(), false), f("uid", DataType::Utf8, true)];
     v.extend(endpoint_fields("client", "server"));
     v.extend([
         f("method", DataType::Utf8, true),
@@ -175,7 +182,7 @@ fn http_fields() -> Vec<Field> {
 }
 
 fn tls_fields() -> Vec<Field> {
-    let mut v = vec![f("ts", ts_type(), false), f("uid", DataType::Utf8, true)];
+    let mut v = vec![f("ts", utc_micros(), false), f("uid", DataType::Utf8, true)];
     v.extend(endpoint_fields("client", "server"));
     v.extend([
         f("version", DataType::Utf8, true),
@@ -193,7 +200,7 @@ fn tls_fields() -> Vec<Field> {
 
 fn alert_fields() -> Vec<Field> {
     let mut v = vec![
-        f("ts", ts_type(), false),
+        f("ts", utc_micros(), false),
         f("uid", DataType::Utf8, true),
         f("src_ip", DataType::Utf8, true),
         f("src_port", DataType::Int32, true),
@@ -212,7 +219,7 @@ fn alert_fields() -> Vec<Field> {
 
 fn weblog_fields() -> Vec<Field> {
     let mut v = vec![
-        f("ts", ts_type(), false),
+        f("ts", utc_micros(), false),
         f("client_ip", DataType::Utf8, false),
         f("site", DataType::Utf8, true),
         f("server_ip", DataType::Utf8, true),
@@ -240,7 +247,7 @@ fn quarantine_fields() -> Vec<Field> {
         f("reason", DataType::Utf8, false),
         f("raw", DataType::Utf8, false),
         f("raw_len", DataType::Int64, false),
-        f("ingested_at", ts_type(), false),
+        f("ingested_at", utc_micros(), false),
         f("ingest_date", DataType::Date32, false),
     ]
 }

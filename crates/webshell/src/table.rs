@@ -10,7 +10,7 @@ use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Int64Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
     TimestampMicrosecondArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use sha2::{Digest, Sha256};
 
 use crate::scan::ScanReport;
@@ -18,7 +18,7 @@ use crate::scan::ScanReport;
 pub const WEB_FILES_TABLE: &str = "web_files";
 
 pub fn web_files_schema() -> SchemaRef {
-    let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let ts = borderscope_schema::utc_micros();
     let list = DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)));
     Arc::new(Schema::new(vec![
         Field::new("site", DataType::Utf8, false),

@@ -4,23 +4,12 @@
 use std::sync::Arc;
 
 use anyhow::Result;
+use borderscope_schema::{column as f, list_of as list, utc_micros as ts};
 use borderscope_store::staging::conform_all;
 use borderscope_store::{BatchWriter, CommitReport, Store};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 
 use super::detector::{C2Findings, ALLOWED_TABLE, CONTROL_TABLE, EVIDENCE_TABLE, SERVERS_TABLE};
-
-fn ts() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
-
-fn list(item: DataType) -> DataType {
-    DataType::List(Arc::new(Field::new("item", item, true)))
-}
-
-fn f(name: &str, dt: DataType) -> Field {
-    Field::new(name, dt, true)
-}
 
 pub fn evidence_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![

@@ -4,21 +4,14 @@
 use std::sync::Arc;
 
 use anyhow::Result;
+use borderscope_schema::{column as f, list_of, utc_micros as ts};
 use borderscope_store::staging::conform_all;
 use borderscope_store::{BatchWriter, CommitReport, Store};
-use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 
 use super::detector::{BackdoorFindings, ATTACKS_TABLE, BACKDOORS_TABLE, IMPLANTERS_TABLE};
 
 pub const EVIDENCE_TABLE: &str = "backdoor_evidence";
-
-fn ts() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
-}
-
-fn f(name: &str, dt: DataType) -> Field {
-    Field::new(name, dt, true)
-}
 
 pub fn evidence_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -39,10 +32,7 @@ pub fn backdoors_schema() -> SchemaRef {
         f("path", DataType::Utf8),
         f("first_seen", ts()),
         f("score", DataType::Float64),
-        f(
-            "evidence",
-            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
-        ),
+        f("evidence", list_of(DataType::Utf8)),
         f("detail", DataType::Utf8),
     ]))
 }

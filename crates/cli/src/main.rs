@@ -11,6 +11,7 @@ mod output;
 mod phish;
 mod progress;
 mod query;
+mod report;
 mod webshell;
 
 use std::path::PathBuf;
@@ -55,6 +56,17 @@ struct Cli {
     )]
     internal: Vec<ipnet::IpNet>,
 
+    /// The defended country: its addresses are internal (hosts that can be
+    /// controlled, websites that can be backdoored), and it is the report's
+    /// default target.
+    #[arg(long, global = true, env = "BORDERSCOPE_COUNTRY")]
+    country: Option<borderscope_geo::CountryCode>,
+
+    /// Constituency file (TOML: country, networks, domains, reserved); see
+    /// docs/methodology.md.
+    #[arg(long, global = true, env = "BORDERSCOPE_CONSTITUENCY")]
+    constituency: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -63,8 +75,14 @@ impl Cli {
     /// Geolocation and constituency for the SQL functions.
     fn functions(&self) -> anyhow::Result<borderscope_engine::FunctionContext> {
         let geo = geo::load(&self.mmdb)?;
-        let constituency =
-            borderscope_geo::Constituency::default().with_networks(self.internal.clone());
+        let file = match &self.constituency {
+            Some(path) => borderscope_geo::Constituency::load(path)?,
+            None => borderscope_geo::Constituency::default(),
+        };
+        let country = self.country.or(file.country);
+        let constituency = file
+            .with_networks(self.internal.clone())
+            .with_country(country);
         Ok(borderscope_engine::FunctionContext {
             geo,
             constituency: std::sync::Arc::new(constituency),
@@ -110,6 +128,10 @@ enum Command {
         #[command(subcommand)]
         command: phish::ScoreCommand,
     },
+    /// The cross-border report: control servers and controlled hosts,
+    /// phishing hosts, pages and operations, backdoor implanters, websites
+    /// and attacks, for a period and a target country.
+    Report(report::Args),
     /// Geolocation look-ups.
     Geo {
         #[command(subcommand)]
@@ -131,6 +153,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval { ref command } => eval::run(cli.functions()?, command).await,
         Command::ScanWeb(ref a) => webshell::scan_web(&cli.store, a).await,
         Command::Score { ref command } => phish::score(command),
+        Command::Report(ref a) => report::run(&cli.store, cli.functions()?, a).await,
         Command::Geo { ref command } => geo::run(&cli.mmdb, command),
     }
 }

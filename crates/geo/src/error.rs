@@ -64,6 +64,18 @@ pub enum GeoError {
         message: String,
     },
 
+    /// A constituency file could not be read.
+    #[error("cannot read constituency file {}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A constituency file was read but is not valid.
+    #[error("constituency file {}: {reason}", .path.display())]
+    Constituency { path: PathBuf, reason: String },
+
     /// An encoded country range table (such as the embedded one) is corrupt.
     #[error("corrupt country range table: {0}")]
     CorruptTable(String),

@@ -26,6 +26,7 @@ mod country;
 mod db;
 mod error;
 mod mmdb;
+mod names;
 mod ranges;
 mod reserved;
 

@@ -45,3 +45,22 @@ macro_rules! require_shared {
         }
     };
 }
+
+/// Path of an external program CI installs (`chromium`, `stix2_validator`),
+/// or `None` (after printing why) when it is not on `PATH` outside CI.
+/// Panics when it is missing under `CI=true`: `.ci/run` installs it.
+pub fn external_tool(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_some() {
+        return found;
+    }
+    if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
+        panic!("{name} is not installed under CI=true; .ci/run must install it");
+    }
+    eprintln!("SKIPPED: {name} is not installed");
+    None
+}

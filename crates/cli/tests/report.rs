@@ -16,6 +16,8 @@ const US_SERVER: &str = "23.1.2.3";
 const DE_SERVER: &str = "5.1.130.5";
 const UNLISTED: &str = "23.1.2.99";
 const CN_HOSTS: [&str; 4] = ["1.0.8.10", "1.0.8.11", "1.0.8.12", "1.0.8.13"];
+/// A host the sensor sees behind NAT: the target's own by default.
+const PRIVATE_HOST: &str = "10.9.0.5";
 const RU_ATTACKER: &str = "5.2.33.7";
 /// 2023-11-14T22:13:20Z.
 const T0: u64 = 1_700_000_000;
@@ -73,6 +75,7 @@ fn build_world() -> World {
     let mut conn = HEADER.to_string();
     conn_rows(CN_HOSTS[0], US_SERVER, &mut conn);
     conn_rows(CN_HOSTS[1], US_SERVER, &mut conn);
+    conn_rows(PRIVATE_HOST, US_SERVER, &mut conn);
     conn_rows(CN_HOSTS[2], DE_SERVER, &mut conn);
     conn_rows(CN_HOSTS[3], UNLISTED, &mut conn);
     let conn_path = dir.path().join("conn.log");
@@ -147,7 +150,7 @@ fn report_counts_servers_hosts_and_backdoors_by_source_country() {
     assert_countries(&w.store);
     let r = w.json(&["--from", "2023-11-01", "--to", "2023-11-30"]);
     assert_eq!(figure(&r, "c2_servers"), 2, "{:#}", r["figures"]);
-    assert_eq!(figure(&r, "c2_hosts"), 3);
+    assert_eq!(figure(&r, "c2_hosts"), 4);
     assert_eq!(figure(&r, "backdoor_ips"), 1);
     assert_eq!(figure(&r, "backdoor_websites"), 1);
     assert_eq!(figure(&r, "backdoor_attacks"), 3);
@@ -169,13 +172,13 @@ fn report_counts_servers_hosts_and_backdoors_by_source_country() {
         .collect();
     let codes: Vec<&str> = sources.iter().map(|s| s.0.as_str()).collect();
     assert_eq!(codes, ["US", "DE", "RU"], "ranked by controlled hosts");
-    assert_eq!(sources[0].1["c2_hosts"], 2);
+    assert_eq!(sources[0].1["c2_hosts"], 3);
     assert_eq!(sources[2].1["backdoor_attacks"], 3);
 
     let statements = r["statements"].to_string();
     assert!(
         statements.contains(
-            "2 trojan or botnet control servers outside China directly controlled 3 hosts in China"
+            "2 trojan or botnet control servers outside China directly controlled 4 hosts in China"
         ),
         "{statements}"
     );
@@ -186,7 +189,7 @@ fn report_counts_servers_hosts_and_backdoors_by_source_country() {
         &w.store,
         &["query", "--format", "csv", c2["sql"].as_str().unwrap()],
     );
-    assert_eq!(stdout(&o).lines().nth(1), Some("2,3"));
+    assert_eq!(stdout(&o).lines().nth(1), Some("2,4"));
 }
 
 #[test]
@@ -219,12 +222,12 @@ fn every_format_renders_and_empty_periods_give_zeros() {
     let period = ["--from", "2023-11-01", "--to", "2023-11-30"];
     let text = stdout(&w.report(&period));
     assert!(
-        text.contains("directly controlled 3 hosts in China"),
+        text.contains("directly controlled 4 hosts in China"),
         "{text}"
     );
     let csv = stdout(&w.report(&[&period[..], &["--format", "csv"]].concat()));
-    assert!(csv.lines().any(|l| l.contains(",*,c2_hosts,3,")), "{csv}");
-    assert!(csv.lines().any(|l| l.contains(",US,c2_hosts,2,")), "{csv}");
+    assert!(csv.lines().any(|l| l.contains(",*,c2_hosts,4,")), "{csv}");
+    assert!(csv.lines().any(|l| l.contains(",US,c2_hosts,3,")), "{csv}");
     let html = stdout(&w.report(&[&period[..], &["--format", "html"]].concat()));
     assert!(
         html.starts_with("<!DOCTYPE html>") && html.contains("<svg"),

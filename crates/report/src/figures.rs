@@ -90,7 +90,7 @@ pub const FIGURES: [FigureDef; 8] = [
 /// Terms of the methodology that are not figures.
 pub const TERMS: [(&str, &str); 4] = [
     ("period", "Whole UTC days from --from to --to, both included. Event times are compared in UTC."),
-    ("target side", "Addresses that geolocate to the target country or lie in the constituency's networks; websites under the constituency's or the target country's brands' domains."),
+    ("target side", "Addresses that geolocate to the target country or lie in the constituency's networks, and private or reserved addresses unless the constituency file sets reserved = false; websites under the constituency's or the target country's brands' domains."),
     ("source side", "Public addresses that are not on the target side (private and reserved addresses have no country), counted under the country they geolocate to (ZZ when the geolocation data has none); with --source, only that country."),
     ("geolocation", "The geolocation databases given to this run (MaxMind-format files first, then the built-in registry delegation table), as of the run: the report lists them; a re-run with other databases can attribute differently."),
 ];

@@ -16,6 +16,9 @@ pub struct Sides {
     /// `None`: every country other than the target.
     pub source: Option<CountryCode>,
     pub networks: Vec<IpNet>,
+    /// Private and reserved addresses are the target's own (the sensors see
+    /// its hosts behind NAT), as the detectors take them by default.
+    pub reserved: bool,
     /// Website domains of the target: the constituency's and those of the
     /// target country's brands in the protected-site registry.
     pub domains: Vec<String>,
@@ -33,6 +36,7 @@ impl Sides {
             target,
             source,
             networks: c.networks.clone(),
+            reserved: c.reserved,
             domains,
         }
     }
@@ -44,7 +48,8 @@ impl Sides {
     }
 
     /// The address in `col` is in the target: it geolocates to the target
-    /// country or is in one of its networks.
+    /// country, is in one of its networks, or (unless the constituency says
+    /// otherwise) is private or reserved.
     pub fn in_target(&self, col: &str) -> String {
         let mut terms = vec![format!(
             "coalesce(ip_country({col}) = '{}', false)",
@@ -55,6 +60,9 @@ impl Sides {
                 .iter()
                 .map(|n| format!("coalesce(ip_in_network({col}, '{n}'), false)")),
         );
+        if self.reserved {
+            terms.push(format!("coalesce(ip_is_reserved({col}), false)"));
+        }
         format!("({})", terms.join(" OR "))
     }
 
@@ -128,6 +136,14 @@ mod tests {
         let t = sides(None).in_target("host");
         assert!(t.contains("ip_country(host) = 'CN'"), "{t}");
         assert!(t.contains("ip_in_network(host, '10.0.0.0/8')"), "{t}");
+    }
+
+    #[test]
+    fn private_addresses_are_the_targets_unless_the_file_says_not() {
+        let mut s = sides(None);
+        assert!(s.in_target("host").contains("ip_is_reserved(host)"));
+        s.reserved = false;
+        assert!(!s.in_target("host").contains("ip_is_reserved"));
     }
 
     #[test]

@@ -264,55 +264,26 @@ fn every_format_renders_and_empty_periods_give_zeros() {
 #[test]
 fn bad_requests_are_clear_errors() {
     let w = build_world();
-    let fail = |store: &Path, args: &[&str]| {
-        let o = bin().arg("--store").arg(store).args(args).output().unwrap();
-        assert!(!o.status.success(), "{args:?} succeeded");
+    // `report --from FROM --to TO EXTRA...` on `store`, which must fail.
+    let fail = |store: &Path, from: &str, to: &str, extra: &[&str]| {
+        let o = bin()
+            .arg("--store")
+            .arg(store)
+            .args(["report", "--from", from, "--to", to])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{from} {to} {extra:?} succeeded");
         String::from_utf8_lossy(&o.stderr).into_owned()
     };
-    let e = fail(
-        &w.store,
-        &[
-            "report",
-            "--from",
-            "2023-11-01",
-            "--to",
-            "2023-11-30",
-            "--target",
-            "QQ",
-        ],
-    );
+    let e = fail(&w.store, "2023-11-01", "2023-11-30", &["--target", "QQ"]);
     assert!(e.contains("not an ISO 3166-1 country code"), "{e}");
-    let e = fail(
-        &w.store,
-        &[
-            "report",
-            "--from",
-            "2023-11-30",
-            "--to",
-            "2023-11-01",
-            "--target",
-            "CN",
-        ],
-    );
+    let e = fail(&w.store, "2023-11-30", "2023-11-01", &["--target", "CN"]);
     assert!(e.contains("before it starts"), "{e}");
-    let e = fail(
-        &w.store,
-        &["report", "--from", "2023-11-01", "--to", "2023-11-30"],
-    );
+    let e = fail(&w.store, "2023-11-01", "2023-11-30", &[]);
     assert!(e.contains("no target country"), "{e}");
     let missing = w.store.with_file_name("no-store-here");
-    let e = fail(
-        &missing,
-        &[
-            "report",
-            "--from",
-            "2023-11-01",
-            "--to",
-            "2023-11-30",
-            "--target",
-            "CN",
-        ],
-    );
+    let e = fail(&missing, "2023-11-01", "2023-11-30", &["--target", "CN"]);
     assert!(e.contains("no borderscope store"), "{e}");
 }
 

@@ -107,12 +107,6 @@ impl Constituency {
         })
     }
 
-    pub fn with_domains(mut self, domains: impl IntoIterator<Item = String>) -> Self {
-        self.domains
-            .extend(domains.into_iter().filter_map(|d| normalise_domain(&d)));
-        self
-    }
-
     /// Whether a website's host name is under one of the defended domains.
     pub fn contains_domain(&self, host: &str) -> bool {
         let host = host.trim_end_matches('.').to_ascii_lowercase();

@@ -19,6 +19,10 @@ pub enum Command {
     /// who planted them, from web logs and web_files scans; replaces
     /// backdoor_evidence, backdoors, backdoor_attacks and backdoor_implanters.
     Backdoor(crate::backdoor::DetectArgs),
+    /// Find phishing pages impersonating protected brands (from feeds, CT
+    /// names, DNS, HTTP and TLS, with saved pages' content), the addresses
+    /// hosting them and every visit to them; replaces phish_pages and phish_ops.
+    Phishing(crate::phishing::DetectArgs),
 }
 
 #[derive(clap::Args)]
@@ -96,6 +100,7 @@ pub async fn run(store: &Path, functions: FunctionContext, cmd: &Command) -> Res
     let args = match cmd {
         Command::C2(args) => args,
         Command::Backdoor(a) => return crate::backdoor::detect(store, functions, a).await,
+        Command::Phishing(a) => return crate::phishing::detect(store, functions, a).await,
     };
     let engine = engine_for_detection(store, functions).await?;
     let findings = c2::detect(engine.ctx(), &args.config()?).await?;
@@ -150,6 +155,19 @@ pub enum ExplainCommand {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Why a URL (or host name) was called a phishing page: its rows, its
+    /// score with every reason, its hosting addresses with country and AS,
+    /// and the visits behind it.
+    Phishing {
+        url: String,
+        /// Brand registry (TOML) extending the built-in one, for scoring
+        /// the URL again.
+        #[arg(long)]
+        brands: Option<std::path::PathBuf>,
+        /// Visits to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
 }
 
 fn quote(s: &str) -> String {
@@ -169,6 +187,10 @@ pub async fn explain(
         } => (server, host, limit),
         ExplainCommand::Backdoor { site, path, limit } => {
             return crate::backdoor::explain(store, functions, site, path, *limit).await
+        }
+        ExplainCommand::Phishing { url, brands, limit } => {
+            return crate::phishing::explain(store, functions, url, brands.as_deref(), *limit)
+                .await
         }
     };
     let engine = engine_for_detection(store, functions).await?;

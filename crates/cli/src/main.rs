@@ -9,6 +9,7 @@ mod ingest;
 mod intel;
 mod output;
 mod phish;
+mod phishing;
 mod progress;
 mod query;
 mod report;
@@ -72,7 +73,8 @@ struct Cli {
 }
 
 impl Cli {
-    /// Geolocation and constituency for the SQL functions.
+    /// Geolocation, constituency and the built-in brand registry for the
+    /// SQL functions (`detect phishing --brands` replaces the registry).
     fn functions(&self) -> anyhow::Result<borderscope_engine::FunctionContext> {
         let geo = geo::load(&self.mmdb)?;
         let file = match &self.constituency {
@@ -84,8 +86,8 @@ impl Cli {
             .with_networks(self.internal.clone())
             .with_country(country);
         Ok(borderscope_engine::FunctionContext {
-            geo,
             constituency: std::sync::Arc::new(constituency),
+            ..borderscope_engine::FunctionContext::new(geo)
         })
     }
 }
@@ -123,6 +125,11 @@ enum Command {
     /// Scan a web root with YARA rules (built-in webshell rules plus
     /// --rules) into the web_files table.
     ScanWeb(webshell::ScanArgs),
+    /// Phishing candidates: load phishing feeds and CT streams.
+    Phish {
+        #[command(subcommand)]
+        command: phishing::Command,
+    },
     /// Score URLs or domains for brand impersonation (phishing).
     Score {
         #[command(subcommand)]
@@ -152,6 +159,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Eval { ref command } => eval::run(cli.functions()?, command).await,
         Command::ScanWeb(ref a) => webshell::scan_web(&cli.store, a).await,
+        Command::Phish { ref command } => phishing::run(&cli.store, command).await,
         Command::Score { ref command } => phish::score(command),
         Command::Report(ref a) => report::run(&cli.store, cli.functions()?, a).await,
         Command::Geo { ref command } => geo::run(&cli.mmdb, command),

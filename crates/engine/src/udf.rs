@@ -1,7 +1,10 @@
 //! Scalar UDFs that put geolocation into SQL: `ip_country(ip)`,
 //! `ip_asn(ip)`, `ip_asn_org(ip)`, `ip_is_reserved(ip)` and
 //! `ip_is_internal(ip)` (in the defended constituency), and
-//! `ip_in_network(ip, cidr)`.
+//! `ip_in_network(ip, cidr)`; the phishing scorer, `phish_score(url)` and
+//! `phish_brand(name)` (from `borderscope_phish::udf`); and the aggregates
+//! of the detectors. Every function is registered here, from one place, so
+//! a distributed scheduler and executor can register the same set.
 //!
 //! They take addresses as text (the store's representation) in any of
 //! DataFusion's string encodings, and answer NULL for text that is not an
@@ -12,6 +15,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use borderscope_geo::{Constituency, GeoDb};
+use borderscope_phish::{Registry, Scorer};
 use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
@@ -230,20 +234,30 @@ impl ScalarUDFImpl for InNetwork {
     }
 }
 
-/// What the functions answer from: geolocation and the defended constituency.
+/// What the functions answer from: geolocation, the defended
+/// constituency, and the phishing scorer with its brand registry.
 #[derive(Clone)]
 pub struct FunctionContext {
     pub geo: Arc<GeoDb>,
     pub constituency: Arc<Constituency>,
+    pub phish: Arc<Scorer>,
 }
 
 impl FunctionContext {
-    /// Geolocation with the default constituency (private and reserved ranges).
+    /// Geolocation with the default constituency (private and reserved
+    /// ranges) and the built-in brand registry.
     pub fn new(geo: Arc<GeoDb>) -> Self {
         FunctionContext {
             geo,
             constituency: Arc::new(Constituency::default()),
+            phish: Arc::new(Scorer::new(Registry::builtin())),
         }
+    }
+
+    /// The same, scoring phishing against `registry`.
+    pub fn with_brands(mut self, registry: Registry) -> Self {
+        self.phish = Arc::new(Scorer::new(registry));
+        self
     }
 }
 
@@ -259,6 +273,7 @@ pub fn scalar_udfs(f: &FunctionContext) -> Vec<ScalarUDF> {
     .into_iter()
     .map(|k| ScalarUDF::from(IpFn::new(k, f.geo.clone(), f.constituency.clone())))
     .chain([ScalarUDF::from(InNetwork::new())])
+    .chain(borderscope_phish::udf::scalar_udfs(f.phish.clone()))
     .collect()
 }
 

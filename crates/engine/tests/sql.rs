@@ -136,11 +136,11 @@ async fn an_engine_over_a_fresh_store_sees_every_table_and_summarises_it() {
 async fn ip_is_internal_follows_the_constituency() {
     let ctx = SessionContext::new();
     let f = FunctionContext {
-        geo: Arc::new(GeoDb::builtin()),
         constituency: Arc::new(
             borderscope_geo::Constituency::default()
                 .with_networks(["198.51.100.0/24".parse().unwrap()]),
         ),
+        ..FunctionContext::new(Arc::new(GeoDb::builtin()))
     };
     register_udfs(&ctx, &f);
     let got = strings(
@@ -157,4 +157,38 @@ async fn ip_is_internal_follows_the_constituency() {
             None
         ]
     );
+}
+
+#[tokio::test]
+async fn phish_score_in_sql_is_the_registry_given_to_the_engine() {
+    let sql = "SELECT concat(COALESCE(v['brand'], '-'), ' ', COALESCE(CAST(v['phishing'] AS VARCHAR), '-'), ' ', \
+                      COALESCE(CAST(v['legitimate'] AS VARCHAR), '-'), ' ', COALESCE(v['registered_domain'], '-')) \
+               FROM (SELECT phish_score(u) AS v FROM (VALUES ('http://paypal-account-verify.com/x'), \
+                     ('www.paypal.com'), ('login.examplebank-secure.cn'), (NULL)) AS t(u)) s";
+    let builtin = strings(&ctx(GeoDb::builtin()), sql).await;
+    assert_eq!(
+        builtin,
+        vec![
+            Some("PayPal true false paypal-account-verify.com".into()),
+            Some("PayPal false true paypal.com".into()),
+            Some("- false false examplebank-secure.cn".into()),
+            Some("- - - -".into()),
+        ]
+    );
+    let registry = borderscope_phish::Registry::parse(
+        "[[brand]]\nname = \"Example Bank\"\ncountry = \"CN\"\ndomains = [\"examplebank.cn\"]\nkeywords = [\"examplebank\"]\n",
+        std::path::Path::new("."),
+    )
+    .unwrap();
+    let f = FunctionContext::new(Arc::new(GeoDb::builtin())).with_brands(registry);
+    let ctx = SessionContext::new();
+    register_udfs(&ctx, &f);
+    let got = strings(&ctx, sql).await;
+    assert_eq!(got[2], Some("Example Bank true false examplebank-secure.cn".into()));
+    let brand = strings(
+        &ctx,
+        "SELECT get_field(phish_brand(n), 'country') FROM (VALUES ('example bank'), ('Other')) AS t(n)",
+    )
+    .await;
+    assert_eq!(brand, vec![Some("CN".into()), None]);
 }

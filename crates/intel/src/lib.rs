@@ -55,4 +55,6 @@ pub use feeds::urlhaus::URL_HOST_TAG;
 pub use feeds::{sniff, Collected, Counts, FeedFormat, FeedSink, SNIFF_BYTES};
 pub use indicator::{schema, threat, Feed, Indicator, IndicatorBatch, IndicatorKind, INTEL_TABLE};
 pub use load::{load, FileOutcome, FileReport, LoadReport};
-pub use read::{read_feed, read_feed_with, read_from, FeedContents, LoadOptions, ReadError};
+pub use read::{
+    read_feed, read_feed_with, read_format, read_from, FeedContents, LoadOptions, ReadError,
+};

@@ -82,6 +82,20 @@ pub fn read_from(raw: Box<dyn Read + Send>, opts: &LoadOptions) -> Result<FeedCo
     })
 }
 
+/// Reads `input` (decompressed, at its start) as `format` into `sink`. Other
+/// loaders share a feed's parsing this way instead of repeating it: the
+/// phishing candidates take URLhaus's URLs from here.
+pub fn read_format(
+    format: FeedFormat,
+    input: &mut dyn BufRead,
+    opts: &LoadOptions,
+    sink: &mut dyn FeedSink,
+) -> (Counts, Vec<String>) {
+    let mut out = Out::new(sink);
+    format.read(input, opts, &mut out);
+    out.finish()
+}
+
 /// A stream whose format is known, positioned at its start.
 pub(crate) struct Opened {
     pub format: FeedFormat,

@@ -268,6 +268,8 @@ mod tests {
             position: 1,
             url: url.into(),
             target: target.into(),
+            submitted: None,
+            verified: None,
         }
     }
 
@@ -376,10 +378,10 @@ pub fn read_page_index(
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                bad.push(crate::feeds::BadRow {
-                    position: e.position().map_or(0, |p| p.line()),
-                    reason: e.to_string(),
-                });
+                bad.push(crate::feeds::BadRow::new(
+                    e.position().map_or(0, |p| p.line()),
+                    e.to_string(),
+                ));
                 continue;
             }
         };
@@ -389,18 +391,15 @@ pub fn read_page_index(
             "phish" | "phishing" => true,
             "benign" => false,
             other => {
-                bad.push(crate::feeds::BadRow {
+                bad.push(crate::feeds::BadRow::new(
                     position,
-                    reason: format!("label `{other}` is neither phish nor benign"),
-                });
+                    format!("label `{other}` is neither phish nor benign"),
+                ));
                 continue;
             }
         };
         let Some(file) = rec.get(f).filter(|s| !s.trim().is_empty()) else {
-            bad.push(crate::feeds::BadRow {
-                position,
-                reason: "no file".into(),
-            });
+            bad.push(crate::feeds::BadRow::new(position, "no file"));
             continue;
         };
         pages.push(LabelledPage {

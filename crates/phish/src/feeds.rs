@@ -17,6 +17,10 @@ pub struct PhishRow {
     pub url: String,
     /// PhishTank `target` (`Other` when no brand was named).
     pub target: String,
+    /// `submission_time` as written (RFC 3339 in PhishTank's dumps).
+    pub submitted: Option<String>,
+    /// `verified` (`yes`/`no`, or a JSON boolean); `None` when absent.
+    pub verified: Option<bool>,
 }
 
 /// A row that could not be read.
@@ -24,6 +28,38 @@ pub struct PhishRow {
 pub struct BadRow {
     pub position: u64,
     pub reason: String,
+    /// The row's text (its first line for CSV), for the quarantine.
+    pub raw: String,
+}
+
+impl BadRow {
+    pub fn new(position: u64, reason: impl Into<String>) -> BadRow {
+        BadRow {
+            position,
+            reason: reason.into(),
+            raw: String::new(),
+        }
+    }
+}
+
+/// `yes`/`no`/`true`/`false` in any case.
+fn yes_no(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "yes" | "true" | "1" => Some(true),
+        "no" | "false" | "0" => Some(false),
+        _ => None,
+    }
+}
+
+/// The line of `text` starting at byte `at`, lossy, for a quarantined row.
+fn line_at(text: &[u8], at: usize) -> String {
+    let rest = text.get(at..).unwrap_or_default();
+    let end = memchr_newline(rest);
+    String::from_utf8_lossy(&rest[..end]).trim_end().to_string()
+}
+
+fn memchr_newline(b: &[u8]) -> usize {
+    b.iter().position(|c| *c == b'\n').unwrap_or(b.len())
 }
 
 /// What a list file gave.
@@ -68,7 +104,7 @@ pub fn read_phishtank(path: &Path) -> Result<ListContents<PhishRow>> {
     Ok(out)
 }
 
-fn phishtank_csv(text: &[u8]) -> Result<ListContents<PhishRow>> {
+pub(crate) fn phishtank_csv(text: &[u8]) -> Result<ListContents<PhishRow>> {
     let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(text);
     let header = csv.headers().context("reading the CSV header")?.clone();
     let col = |name: &str| {
@@ -79,6 +115,7 @@ fn phishtank_csv(text: &[u8]) -> Result<ListContents<PhishRow>> {
     let (Some(url_col), Some(target_col)) = (col("url"), col("target")) else {
         anyhow::bail!("not a PhishTank CSV: the header has no `url` and `target` columns");
     };
+    let (time_col, verified_col) = (col("submission_time"), col("verified"));
     let mut out = ListContents {
         format: "PhishTank CSV".into(),
         ..Default::default()
@@ -87,68 +124,94 @@ fn phishtank_csv(text: &[u8]) -> Result<ListContents<PhishRow>> {
         match record {
             Ok(r) => {
                 let position = r.position().map(|p| p.line()).unwrap_or(0);
+                let field = |c: Option<usize>| {
+                    c.and_then(|c| r.get(c))
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                };
                 match (r.get(url_col), r.get(target_col)) {
                     (Some(url), Some(target)) if !url.trim().is_empty() => {
                         out.rows.push(PhishRow {
                             position,
                             url: url.trim().to_string(),
                             target: target.trim().to_string(),
+                            submitted: field(time_col).map(String::from),
+                            verified: field(verified_col).and_then(yes_no),
                         })
                     }
                     _ => out.bad.push(BadRow {
                         position,
                         reason: format!("{} fields, no url or target", r.len()),
+                        raw: line_at(text, r.position().map_or(0, |p| p.byte() as usize)),
                     }),
                 }
             }
             Err(e) => out.bad.push(BadRow {
                 position: e.position().map(|p| p.line()).unwrap_or(0),
                 reason: e.to_string(),
+                raw: line_at(text, e.position().map_or(0, |p| p.byte() as usize)),
             }),
         }
     }
     Ok(out)
 }
 
-fn phishtank_json(text: &[u8]) -> ListContents<PhishRow> {
+pub(crate) fn phishtank_json(text: &[u8]) -> ListContents<PhishRow> {
     let mut out = ListContents {
         format: "PhishTank JSON".into(),
         ..Default::default()
     };
-    let values: Vec<(u64, Result<serde_json::Value, String>)> =
-        match serde_json::from_slice::<Vec<serde_json::Value>>(text) {
-            Ok(array) => array
-                .into_iter()
-                .enumerate()
-                .map(|(i, v)| (i as u64 + 1, Ok(v)))
-                .collect(),
-            // Not one array: JSON lines, each parsed on its own.
-            Err(_) => text
-                .split(|b| *b == b'\n')
-                .enumerate()
-                .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-                .map(|(i, l)| {
-                    let v = serde_json::from_slice(l).map_err(|e| e.to_string());
-                    (i as u64 + 1, v)
-                })
-                .collect(),
-        };
-    for (position, value) in values {
+    type Parsed = (u64, Result<serde_json::Value, String>, String);
+    let values: Vec<Parsed> = match serde_json::from_slice::<Vec<serde_json::Value>>(text) {
+        Ok(array) => array
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let raw = v.to_string();
+                (i as u64 + 1, Ok(v), raw)
+            })
+            .collect(),
+        // Not one array: JSON lines, each parsed on its own.
+        Err(_) => text
+            .split(|b| *b == b'\n')
+            .enumerate()
+            .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+            .map(|(i, l)| {
+                let v = serde_json::from_slice(l).map_err(|e| e.to_string());
+                (i as u64 + 1, v, String::from_utf8_lossy(l).trim_end().to_string())
+            })
+            .collect(),
+    };
+    for (position, value, raw) in values {
         let row = value.and_then(|v| {
             let url = v.get("url").and_then(|u| u.as_str());
             let target = v.get("target").and_then(|t| t.as_str()).unwrap_or("Other");
+            let verified = match v.get("verified") {
+                Some(serde_json::Value::Bool(b)) => Some(*b),
+                Some(serde_json::Value::String(s)) => yes_no(s),
+                _ => None,
+            };
             match url {
                 Some(u) if !u.trim().is_empty() => Ok(PhishRow {
                     position,
                     url: u.trim().to_string(),
                     target: target.trim().to_string(),
+                    submitted: v
+                        .get("submission_time")
+                        .and_then(|t| t.as_str())
+                        .map(String::from),
+                    verified,
                 }),
                 _ => Err("record has no `url` string".to_string()),
             }
         });
         match row {
             Ok(r) => out.rows.push(r),
-            Err(reason) => out.bad.push(BadRow { position, reason }),
+            Err(reason) => out.bad.push(BadRow {
+                position,
+                reason,
+                raw,
+            }),
         }
     }
     out
@@ -184,6 +247,7 @@ pub fn read_domain_list(path: &Path) -> Result<ListContents<String>> {
             _ => out.bad.push(BadRow {
                 position,
                 reason: format!("`{field}` is not a domain name"),
+                raw: line.to_string(),
             }),
         }
     }
@@ -226,13 +290,10 @@ mod tests {
         let out = read_phishtank(file(json.as_bytes()).path()).unwrap();
         assert_eq!(out.rows.len(), 2);
         assert_eq!(out.rows[1].target, "Other");
-        assert_eq!(
-            out.bad,
-            vec![BadRow {
-                position: 2,
-                reason: "record has no `url` string".into()
-            }]
-        );
+        assert_eq!(out.bad.len(), 1);
+        assert_eq!(out.bad[0].position, 2);
+        assert_eq!(out.bad[0].reason, "record has no `url` string");
+        assert_eq!(out.bad[0].raw, r#"{"target":"x"}"#);
 
         let lines = "{\"url\":\"http://a.example/\",\"target\":\"PayPal\"}\n{broken\n";
         let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());

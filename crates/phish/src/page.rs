@@ -52,6 +52,20 @@ pub struct PageVerdict {
     pub brand_id: Option<BrandId>,
 }
 
+/// What a page's content says on its own: the content part of a
+/// [`PageVerdict`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ContentVerdict {
+    /// In [0, 1]; capped below the threshold when no brand shows.
+    pub score: f64,
+    #[serde(skip)]
+    pub brand_id: Option<BrandId>,
+    pub brand: Option<String>,
+    pub country: Option<String>,
+    /// Each `page: ...`, with its weight.
+    pub reasons: Vec<String>,
+}
+
 /// Scores pages; holds fingerprints of the brands' saved real pages.
 pub struct PageScorer {
     scorer: Scorer,
@@ -93,16 +107,32 @@ impl PageScorer {
         Ok(self.score(&bytes, url))
     }
 
-    /// Scores page bytes served at `url` (when known).
-    pub fn score(&self, html_bytes: &[u8], url: Option<&str>) -> PageVerdict {
+    /// What the content alone says, for page bytes served at `url` (when
+    /// known: it tells which form actions post to another domain). The
+    /// detector combines this with the URL's score in its plan, the same
+    /// way [`PageScorer::score`] does.
+    pub fn content(&self, html_bytes: &[u8], url: Option<&str>) -> ContentVerdict {
         let doc = html::scan(html_bytes);
-        let url_verdict = url.map(|u| self.scorer.score(u));
-        let page_host = url.and_then(|u| parse_target(u).ok());
-        let page_domain = page_host.as_ref().and_then(|t| match &t.host {
+        let page_domain = url.and_then(|u| parse_target(u).ok()).and_then(|t| match &t.host {
             Host::Domain(_) => t.registrable.clone().or_else(|| Some(t.host_text())),
             Host::Ip(ip) => Some(ip.to_string()),
         });
         let ev = self.evidence(&doc, page_domain.as_deref());
+        let brand_id = best_content_brand(&ev);
+        let (score, reasons) = self.page_score(&doc, &ev, brand_id);
+        let brand = brand_id.map(|b| self.scorer.registry().get(b));
+        ContentVerdict {
+            score,
+            brand_id,
+            brand: brand.map(|b| b.name.clone()),
+            country: brand.map(|b| b.country.clone()),
+            reasons,
+        }
+    }
+
+    /// Scores page bytes served at `url` (when known).
+    pub fn score(&self, html_bytes: &[u8], url: Option<&str>) -> PageVerdict {
+        let url_verdict = url.map(|u| self.scorer.score(u));
         let mut v = PageVerdict {
             url: url.map(str::to_string),
             phishing: false,
@@ -119,22 +149,22 @@ impl PageScorer {
             v.brand_id = uv.brand_id;
             return v;
         }
-        let content_brand = best_content_brand(&ev);
-        let (page_score, mut reasons) = self.page_score(&doc, &ev, content_brand);
+        let content = self.content(html_bytes, url);
         let url_score = url_verdict.as_ref().map_or(0.0, |u| u.score);
         // Independent signals: either alone can make the call.
-        v.score = 1.0 - (1.0 - url_score) * (1.0 - page_score);
+        v.score = 1.0 - (1.0 - url_score) * (1.0 - content.score);
         v.score = (v.score * 100.0).round() / 100.0;
         let brand = url_verdict
             .as_ref()
             .and_then(|u| u.brand_id.filter(|_| u.phishing))
-            .or(content_brand);
+            .or(content.brand_id);
         if let Some(b) = brand {
             let brand = self.scorer.registry().get(b);
             v.brand_id = Some(b);
             v.brand = Some(brand.name.clone());
             v.country = Some(brand.country.clone());
         }
+        let mut reasons = content.reasons;
         if let Some(uv) = url_verdict.filter(|u| u.score > 0.0) {
             reasons.splice(0..0, uv.reasons.into_iter().map(|r| format!("url: {r}")));
         }

@@ -169,6 +169,10 @@ pub struct Verdict {
     /// The host as parsed (canonical text), when the input parsed.
     #[serde(skip)]
     pub host: Option<String>,
+    /// Its registrable domain under the public suffix list (`None` for IP
+    /// literals and hosts that are a public suffix).
+    #[serde(skip)]
+    pub registered_domain: Option<String>,
     /// The host belongs to the brand (never phishing).
     #[serde(skip)]
     pub legitimate: bool,
@@ -259,6 +263,7 @@ impl Scorer {
             reasons: Vec::new(),
             brand_id: None,
             host: None,
+            registered_domain: None,
             legitimate: false,
         };
         let target = match parse_target(input) {
@@ -269,6 +274,7 @@ impl Scorer {
             }
         };
         v.host = Some(target.host_text());
+        v.registered_domain = target.registrable.clone();
         if let Host::Domain(d) = &target.host {
             if let Some(owner) = self.registry.owner(d) {
                 let brand = self.registry.get(owner);

@@ -3,6 +3,9 @@
 //! [`beacon_udaf`] registers `beacon_score(ts, bytes, data_start, data_end)`,
 //! an aggregate over the connections of one pair; [`score_series`] is the
 //! same scoring on plain slices, with every part exposed for explanations.
+//! Grouped queries run it through a groups accumulator (`groups`) that keeps
+//! all pairs' connections in one vector and scores them into one struct
+//! array; the row-wise accumulator serves ungrouped queries and windows.
 //!
 //! The score follows RITA (activecm/rita v5): four parts in [0, 1], averaged,
 //! with two departures measured to matter (below): the timing part counts
@@ -48,8 +51,8 @@ use std::mem::size_of;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, ListArray, StructArray,
-    TimestampMicrosecondArray,
+    Array, ArrayRef, AsArray, BooleanBuilder, Float64Builder, Int64Array, Int64Builder, ListArray,
+    StructArray, TimestampMicrosecondBuilder,
 };
 use datafusion::arrow::buffer::OffsetBuffer;
 use datafusion::arrow::compute::cast;
@@ -58,9 +61,11 @@ use datafusion::common::{exec_err, plan_err, Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{
-    Accumulator, AggregateUDF, AggregateUDFImpl, Signature, Volatility,
+    Accumulator, AggregateUDF, AggregateUDFImpl, GroupsAccumulator, Signature, Volatility,
 };
 use serde::{Deserialize, Serialize};
+
+mod groups;
 
 /// Fewer connections than this are not scored (RITA's threshold).
 const MIN_CONNECTIONS: usize = 4;
@@ -689,6 +694,20 @@ impl AggregateUDFImpl for BeaconUdaf {
         Ok(Box::<BeaconAccumulator>::default())
     }
 
+    /// Grouped queries (one group per pair) keep every group's connections
+    /// in one shared vector: see [`groups`]. `DISTINCT` stays on the
+    /// row-wise path.
+    fn groups_accumulator_supported(&self, args: AccumulatorArgs) -> bool {
+        !args.is_distinct
+    }
+
+    fn create_groups_accumulator(
+        &self,
+        _args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::<groups::BeaconGroups>::default())
+    }
+
     fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
         let list = DataType::List(Arc::new(Field::new_list_field(DataType::Int64, true)));
         let field = |part: &str, dt: &DataType| {
@@ -846,29 +865,77 @@ impl Accumulator for BeaconAccumulator {
 
 /// A score as a one-row struct scalar with [`result_fields`].
 fn score_scalar(s: &BeaconScore) -> Result<ScalarValue> {
-    let time = |t: Option<i64>| -> ArrayRef {
-        Arc::new(TimestampMicrosecondArray::from(vec![t]).with_timezone("UTC"))
-    };
-    let num = |x: Option<f64>| -> ArrayRef { Arc::new(Float64Array::from(vec![x])) };
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int64Array::from(vec![s.connections])),
-        time(s.first_seen),
-        time(s.last_seen),
-        num(s.period_s),
-        num(Some(s.ts_score)),
-        num(Some(s.ds_score)),
-        num(Some(s.hist_score)),
-        num(Some(s.dur_score)),
-        num(Some(s.score)),
-        Arc::new(BooleanArray::from(vec![s.strobe])),
-    ];
-    let row = StructArray::try_new(result_fields(), columns, None)?;
-    Ok(ScalarValue::Struct(Arc::new(row)))
+    let mut row = ScoreColumns::with_capacity(1);
+    row.append(s);
+    Ok(ScalarValue::Struct(Arc::new(row.finish()?)))
+}
+
+/// Scores appended row by row into the columns of one struct array with
+/// [`result_fields`]: the one place both accumulators shape their results.
+struct ScoreColumns {
+    connections: Int64Builder,
+    first_seen: TimestampMicrosecondBuilder,
+    last_seen: TimestampMicrosecondBuilder,
+    period_s: Float64Builder,
+    ts_score: Float64Builder,
+    ds_score: Float64Builder,
+    hist_score: Float64Builder,
+    dur_score: Float64Builder,
+    score: Float64Builder,
+    strobe: BooleanBuilder,
+}
+
+impl ScoreColumns {
+    fn with_capacity(rows: usize) -> Self {
+        let time = || TimestampMicrosecondBuilder::with_capacity(rows).with_timezone("UTC");
+        ScoreColumns {
+            connections: Int64Builder::with_capacity(rows),
+            first_seen: time(),
+            last_seen: time(),
+            period_s: Float64Builder::with_capacity(rows),
+            ts_score: Float64Builder::with_capacity(rows),
+            ds_score: Float64Builder::with_capacity(rows),
+            hist_score: Float64Builder::with_capacity(rows),
+            dur_score: Float64Builder::with_capacity(rows),
+            score: Float64Builder::with_capacity(rows),
+            strobe: BooleanBuilder::with_capacity(rows),
+        }
+    }
+
+    fn append(&mut self, s: &BeaconScore) {
+        self.connections.append_value(s.connections);
+        self.first_seen.append_option(s.first_seen);
+        self.last_seen.append_option(s.last_seen);
+        self.period_s.append_option(s.period_s);
+        self.ts_score.append_value(s.ts_score);
+        self.ds_score.append_value(s.ds_score);
+        self.hist_score.append_value(s.hist_score);
+        self.dur_score.append_value(s.dur_score);
+        self.score.append_value(s.score);
+        self.strobe.append_value(s.strobe);
+    }
+
+    fn finish(mut self) -> Result<StructArray> {
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.connections.finish()),
+            Arc::new(self.first_seen.finish()),
+            Arc::new(self.last_seen.finish()),
+            Arc::new(self.period_s.finish()),
+            Arc::new(self.ts_score.finish()),
+            Arc::new(self.ds_score.finish()),
+            Arc::new(self.hist_score.finish()),
+            Arc::new(self.dur_score.finish()),
+            Arc::new(self.score.finish()),
+            Arc::new(self.strobe.finish()),
+        ];
+        Ok(StructArray::try_new(result_fields(), columns, None)?)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::arrow::array::{BooleanArray, TimestampMicrosecondArray};
 
     /// SplitMix64: a small deterministic generator for synthetic series.
     struct Rng(u64);
@@ -1259,6 +1326,15 @@ mod tests {
         let ts = beacon(&mut rng, 300.0, 0.01, 1.0);
         let bytes = (0..ts.len()).map(|i| (i % 2 == 0).then_some(400)).collect();
         add("10.0.0.6", "192.0.2.99", ts, bytes);
+        // ±20 % jitter with 5 % of the beats missing, and some sizes
+        // negative (unknown, as a broken exporter may write them).
+        let ts = beacon(&mut rng, 120.0, 0.2, 0.95);
+        let mut bytes = sizes(&mut rng, ts.len(), 500.0, 0.05);
+        for b in bytes.iter_mut().step_by(7) {
+            *b = Some(-5);
+        }
+        add("10.0.0.7", "192.0.2.100", ts, bytes);
+        add("10.0.0.8", "192.0.2.101", vec![T0 + 17 * SEC], vec![None]);
         out
     }
 
@@ -1323,16 +1399,36 @@ mod tests {
          FROM flows f CROSS JOIN (SELECT MIN(ts) AS lo, MAX(ts) AS hi FROM flows) s \
          GROUP BY f.src, f.dst";
 
+    /// Sum of a metric over a physical plan and all its children.
+    fn metric(plan: &Arc<dyn datafusion::physical_plan::ExecutionPlan>, name: &str) -> usize {
+        let own = plan
+            .metrics()
+            .and_then(|m| m.sum_by_name(name))
+            .map_or(0, |v| v.as_usize());
+        own + plan
+            .children()
+            .iter()
+            .map(|c| metric(c, name))
+            .sum::<usize>()
+    }
+
     /// Runs [`BY_PAIR`] and checks every pair's struct against `score_series`.
-    async fn check_sql(target_partitions: usize) {
+    /// With `skip_partial`, the partial aggregation is told to give up at
+    /// once, so every row reaches the final one through `convert_to_state`.
+    async fn check_sql(target_partitions: usize, skip_partial: bool) {
         let pairs = pairs();
-        let config = SessionConfig::new().with_target_partitions(target_partitions);
+        let mut config = SessionConfig::new().with_target_partitions(target_partitions);
+        if skip_partial {
+            let exec = &mut config.options_mut().execution;
+            exec.skip_partial_aggregation_probe_rows_threshold = 0;
+            exec.skip_partial_aggregation_probe_ratio_threshold = 0.0;
+        }
         let ctx = SessionContext::new_with_config(config);
         ctx.register_udaf(beacon_udaf());
         let table = MemTable::try_new(flow_schema(), partitions(&pairs, 3)).unwrap();
         ctx.register_table("flows", Arc::new(table)).unwrap();
         let df = ctx.sql(BY_PAIR).await.unwrap();
-        let plan = df.clone().create_physical_plan().await.unwrap();
+        let plan = df.create_physical_plan().await.unwrap();
         let shown = displayable(plan.as_ref()).indent(true).to_string();
         if target_partitions > 1 {
             assert!(
@@ -1340,13 +1436,22 @@ mod tests {
                 "no partial aggregation:\n{shown}"
             );
         }
+        let batches = datafusion::physical_plan::collect(plan.clone(), ctx.task_ctx())
+            .await
+            .unwrap();
+        let skipped = metric(&plan, "skipped_aggregation_rows");
+        assert_eq!(
+            skipped > 0,
+            skip_partial,
+            "skipped {skipped} rows:\n{shown}"
+        );
         let all: Vec<i64> = pairs
             .values()
             .flat_map(|(ts, _)| ts.iter().copied())
             .collect();
         let (lo, hi) = (*all.iter().min().unwrap(), *all.iter().max().unwrap());
         let mut seen = 0;
-        for batch in df.collect().await.unwrap() {
+        for batch in batches {
             let src = batch.column(0).as_string::<i32>();
             let dst = batch.column(1).as_string::<i32>();
             let b = batch.column(2).as_struct();
@@ -1385,8 +1490,9 @@ mod tests {
 
     #[tokio::test]
     async fn sql_agrees_with_score_series() {
-        check_sql(1).await;
-        check_sql(4).await;
+        check_sql(1, false).await;
+        check_sql(4, false).await;
+        check_sql(4, true).await;
     }
 
     /// Splits a series over two accumulators, merges their states into a
@@ -1499,6 +1605,288 @@ mod tests {
             merged.update_batch(&nulls[..2]).is_err(),
             "wrong arity is an error, not a panic"
         );
+    }
+
+    // -- The groups accumulator against the row-wise one -------------------
+
+    use datafusion::logical_expr::EmitTo;
+    use groups::BeaconGroups;
+
+    /// Each field of one struct row as its bit pattern (`None` when null):
+    /// both paths must give the same bits, not merely close scores.
+    fn row_bits(a: &StructArray, i: usize) -> Vec<Option<u64>> {
+        a.columns()
+            .iter()
+            .map(|c| {
+                c.is_valid(i).then(|| match c.data_type() {
+                    DataType::Float64 => c.as_primitive::<Float64Type>().value(i).to_bits(),
+                    DataType::Boolean => u64::from(c.as_boolean().value(i)),
+                    _ => cast(c, &DataType::Int64)
+                        .unwrap()
+                        .as_primitive::<Int64Type>()
+                        .value(i) as u64,
+                })
+            })
+            .collect()
+    }
+
+    fn scalar_bits(s: &ScalarValue) -> Vec<Option<u64>> {
+        let ScalarValue::Struct(a) = s else {
+            panic!("not a struct: {s:?}")
+        };
+        row_bits(a, 0)
+    }
+
+    /// The series of [`pairs`], in order: group `g` is the `g`-th pair.
+    fn series() -> Vec<Series> {
+        pairs().into_values().collect()
+    }
+
+    /// One row of input: group, timestamp, size.
+    type Row = (usize, Option<i64>, Option<i64>);
+
+    /// Every connection of `series` as a row of its group, shuffled, plus a
+    /// row without a timestamp in group 0.
+    fn shuffled_rows(series: &[Series], seed: u64) -> Vec<Row> {
+        let mut rows: Vec<Row> = series
+            .iter()
+            .enumerate()
+            .flat_map(|(g, (ts, bytes))| {
+                ts.iter()
+                    .zip(bytes.iter().chain(std::iter::repeat(&None)))
+                    .map(move |(t, b)| (g, Some(*t), *b))
+            })
+            .collect();
+        rows.push((0, None, Some(99)));
+        let mut rng = Rng(seed);
+        for i in (1..rows.len()).rev() {
+            rows.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
+        }
+        rows
+    }
+
+    /// The aggregate's four argument columns for `rows` over the span.
+    fn arguments(rows: &[Row], (lo, hi): (i64, i64)) -> Vec<ArrayRef> {
+        let n = rows.len();
+        vec![
+            Arc::new(
+                TimestampMicrosecondArray::from_iter(rows.iter().map(|r| r.1)).with_timezone("UTC"),
+            ),
+            Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.2))),
+            Arc::new(TimestampMicrosecondArray::from(vec![lo; n]).with_timezone("UTC")),
+            Arc::new(TimestampMicrosecondArray::from(vec![hi; n]).with_timezone("UTC")),
+        ]
+    }
+
+    fn indices(rows: &[Row]) -> Vec<usize> {
+        rows.iter().map(|r| r.0).collect()
+    }
+
+    /// Feeds `rows` to a groups accumulator in batches of 37.
+    fn update(acc: &mut BeaconGroups, rows: &[Row], span: (i64, i64), groups: usize) {
+        for chunk in rows.chunks(37) {
+            acc.update_batch(&arguments(chunk, span), &indices(chunk), None, groups)
+                .unwrap();
+        }
+    }
+
+    /// What the row-wise accumulator gives for group `g` of `rows`.
+    fn row_wise(rows: &[Row], g: usize, span: (i64, i64)) -> ScalarValue {
+        let mine: Vec<Row> = rows.iter().copied().filter(|r| r.0 == g).collect();
+        let mut acc = BeaconAccumulator::default();
+        acc.update_batch(&arguments(&mine, span)).unwrap();
+        acc.evaluate().unwrap()
+    }
+
+    fn assert_same_as_row_wise(
+        out: &ArrayRef,
+        rows: &[Row],
+        groups: std::ops::Range<usize>,
+        span: (i64, i64),
+    ) {
+        let out = out.as_struct();
+        assert_eq!(out.len(), groups.len());
+        for (i, g) in groups.enumerate() {
+            assert_eq!(
+                row_bits(out, i),
+                scalar_bits(&row_wise(rows, g, span)),
+                "group {g}"
+            );
+        }
+    }
+
+    const SPAN_OF_TEST: (i64, i64) = (T0 - 60 * SEC, T0 + SPAN);
+
+    /// The same connections through both accumulators: identical struct
+    /// rows for every group, among them a jittered beacon with missing
+    /// beats, a sampled one, one with negative sizes, one under four
+    /// connections and one with a single connection.
+    #[test]
+    fn groups_accumulator_agrees_bit_for_bit_with_the_row_wise_one() {
+        let series = series();
+        let rows = shuffled_rows(&series, 11);
+        let mut acc = BeaconGroups::default();
+        update(&mut acc, &rows, SPAN_OF_TEST, series.len());
+        assert!(acc.size() >= rows.len() * 16);
+        let out = acc.evaluate(EmitTo::All).unwrap();
+        assert_same_as_row_wise(&out, &rows, 0..series.len(), SPAN_OF_TEST);
+        // And both equal the plain scoring of each series.
+        for (g, (ts, bytes)) in series.iter().enumerate() {
+            let (lo, hi) = SPAN_OF_TEST;
+            assert_eq!(
+                row_bits(out.as_struct(), g),
+                scalar_bits(&score_scalar(&score_series(ts, bytes, lo, hi)).unwrap())
+            );
+        }
+        assert_eq!(
+            acc.size(),
+            BeaconGroups::default().size(),
+            "evaluate hands every group over"
+        );
+    }
+
+    /// Partial and final aggregation: part of the rows aggregated by one
+    /// partial accumulator, part turned into states row by row
+    /// (`convert_to_state`, with a filter whose rejected rows go to the
+    /// partial accumulator instead), part through row-wise accumulators;
+    /// all their states merged into one final accumulator give the scores
+    /// of the whole series.
+    #[test]
+    fn groups_states_merge_across_partitions_and_with_row_wise_states() {
+        let series = series();
+        let groups = series.len();
+        let rows = shuffled_rows(&series, 12);
+        let third = rows.len() / 3;
+        let (a, rest) = rows.split_at(third);
+        let (b, c) = rest.split_at(third);
+
+        let mut partial = BeaconGroups::default();
+        update(&mut partial, a, SPAN_OF_TEST, groups);
+        let filter: BooleanArray = (0..b.len()).map(|i| Some(i % 3 != 0)).collect();
+        let rejected: Vec<Row> = b.iter().step_by(3).copied().collect();
+        update(&mut partial, &rejected, SPAN_OF_TEST, groups);
+        let converted = partial
+            .convert_to_state(&arguments(b, SPAN_OF_TEST), Some(&filter))
+            .unwrap();
+        assert_eq!(converted[0].len(), b.len());
+
+        let mut fin = BeaconGroups::default();
+        fin.merge_batch(
+            &partial.state(EmitTo::All).unwrap(),
+            &(0..groups).collect::<Vec<_>>(),
+            groups,
+        )
+        .unwrap();
+        fin.merge_batch(&converted, &indices(b), groups).unwrap();
+        for g in 0..groups {
+            let mine: Vec<Row> = c.iter().copied().filter(|r| r.0 == g).collect();
+            let mut acc = BeaconAccumulator::default();
+            acc.update_batch(&arguments(&mine, SPAN_OF_TEST)).unwrap();
+            let state: Vec<ArrayRef> = acc
+                .state()
+                .unwrap()
+                .iter()
+                .map(|s| s.to_array().unwrap())
+                .collect();
+            fin.merge_batch(&state, &[g], groups).unwrap();
+        }
+        let out = fin.evaluate(EmitTo::All).unwrap();
+        assert_same_as_row_wise(&out, &rows, 0..groups, SPAN_OF_TEST);
+
+        // The groups' states merge into the row-wise accumulator too.
+        let mut whole = BeaconGroups::default();
+        update(&mut whole, &rows, SPAN_OF_TEST, groups);
+        let states = whole.state(EmitTo::All).unwrap();
+        for g in 0..groups {
+            let mut acc = BeaconAccumulator::default();
+            let row: Vec<ArrayRef> = states.iter().map(|s| s.slice(g, 1)).collect();
+            acc.merge_batch(&row).unwrap();
+            assert_eq!(
+                scalar_bits(&acc.evaluate().unwrap()),
+                scalar_bits(&row_wise(&rows, g, SPAN_OF_TEST)),
+                "group {g}"
+            );
+        }
+    }
+
+    /// `EmitTo::First(n)` hands over the first `n` groups and renumbers the
+    /// rest from 0; rows arriving afterwards use the new numbers.
+    #[test]
+    fn emitting_the_first_groups_keeps_the_rest() {
+        let series = series();
+        let groups = series.len();
+        let rows = shuffled_rows(&series, 13);
+        let mut acc = BeaconGroups::default();
+        update(&mut acc, &rows, SPAN_OF_TEST, groups);
+
+        let first = acc.evaluate(EmitTo::First(2)).unwrap();
+        assert_same_as_row_wise(&first, &rows, 0..2, SPAN_OF_TEST);
+
+        // More beats of (old) group 3, now group 1.
+        let last = series[3].0.iter().max().copied().unwrap();
+        let more: Vec<Row> = (1..=5)
+            .map(|k| (3, Some(last + k * 90 * SEC), Some(321)))
+            .collect();
+        let renumbered: Vec<Row> = more.iter().map(|r| (r.0 - 2, r.1, r.2)).collect();
+        update(&mut acc, &renumbered, SPAN_OF_TEST, groups - 2);
+        let all_rows: Vec<Row> = rows.iter().chain(&more).copied().collect();
+
+        // Group 2's state alone, merged elsewhere, scores the same.
+        let state = acc.state(EmitTo::First(1)).unwrap();
+        let mut other = BeaconGroups::default();
+        other.merge_batch(&state, &[0], 1).unwrap();
+        assert_same_as_row_wise(
+            &other.evaluate(EmitTo::All).unwrap(),
+            &all_rows,
+            2..3,
+            SPAN_OF_TEST,
+        );
+
+        let rest = acc.evaluate(EmitTo::All).unwrap();
+        assert_same_as_row_wise(&rest, &all_rows, 3..groups, SPAN_OF_TEST);
+    }
+
+    /// Nulls, filters that are null, empty batches, wrong arity and states
+    /// of the wrong type: errors or empty groups, never a panic.
+    #[test]
+    fn groups_accumulator_survives_nulls_and_bad_states() {
+        use datafusion::arrow::array::new_null_array;
+        let ts_type = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        let nulls: Vec<ArrayRef> = vec![
+            new_null_array(&ts_type, 4),
+            new_null_array(&DataType::Int64, 4),
+            new_null_array(&ts_type, 4),
+            new_null_array(&ts_type, 4),
+        ];
+        let mut acc = BeaconGroups::default();
+        let filter = BooleanArray::from(vec![None, Some(true), Some(false), None]);
+        acc.update_batch(&nulls, &[0, 1, 2, 3], Some(&filter), 5)
+            .unwrap();
+        acc.update_batch(&arguments(&[], SPAN_OF_TEST), &[], None, 5)
+            .unwrap();
+        let out = acc.evaluate(EmitTo::All).unwrap();
+        assert_eq!(out.len(), 5);
+        let empty = scalar_bits(&score_scalar(&BeaconScore::default()).unwrap());
+        for i in 0..5 {
+            assert_eq!(row_bits(out.as_struct(), i), empty);
+        }
+        assert!(acc
+            .update_batch(&nulls[..2], &[0, 0, 0, 0], None, 1)
+            .is_err());
+        assert!(acc.merge_batch(&nulls, &[0, 0, 0, 0], 1).is_err());
+        assert!(acc.merge_batch(&nulls[..3], &[0, 0, 0, 0], 1).is_err());
+        assert!(
+            acc.update_batch(&nulls, &[0, 0], None, 1).is_err(),
+            "rows and group indices differ"
+        );
+        assert!(
+            acc.update_batch(&nulls, &[0, 0, 0, 7], None, 5).is_err(),
+            "a group beyond the total"
+        );
+        let short_filter = BooleanArray::from(vec![true]);
+        assert!(acc.convert_to_state(&nulls, Some(&short_filter)).is_err());
+        let state = acc.convert_to_state(&nulls, None).unwrap();
+        assert_eq!(state[0].len(), 4);
     }
 
     // -- Real data ---------------------------------------------------------

@@ -1,5 +1,7 @@
 //! `borderscope report` end to end: a small world with control servers in
-//! two countries, a backdoored website, and no phishing findings.
+//! two countries, a backdoored website, and (in most tests) a phishing
+//! domain imitating a Chinese brand, hosted in the US and looked up from
+//! China.
 
 mod common;
 
@@ -19,6 +21,10 @@ const CN_HOSTS: [&str; 4] = ["1.0.8.10", "1.0.8.11", "1.0.8.12", "1.0.8.13"];
 /// A host the sensor sees behind NAT: the target's own by default.
 const PRIVATE_HOST: &str = "10.9.0.5";
 const RU_ATTACKER: &str = "5.2.33.7";
+/// Hosts an imitation of a Chinese brand (Alipay) and one of a US brand.
+const US_PHISHING_HOST: &str = "23.1.2.60";
+const ALIPAY_LOOKALIKE: &str = "alipay-account-verify.com";
+const PAYPAL_LOOKALIKE: &str = "paypal-account-verify.com";
 /// 2023-11-14T22:13:20Z.
 const T0: u64 = 1_700_000_000;
 
@@ -35,6 +41,22 @@ fn conn_rows(host: &str, server: &str, out: &mut String) {
             300 + i * 97
         ));
     }
+}
+
+/// A Zeek dns.log of A look-ups `(seconds after T0, client, name)`, each
+/// answered with `US_PHISHING_HOST`.
+fn dns_log(lookups: &[(u64, &str, &str)]) -> String {
+    let mut log = "#separator \\x09\n#set_separator\t,\n#path\tdns\n\
+        #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tqtype_name\trcode_name\tanswers\n\
+        #types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\tstring\tstring\tvector[string]\n"
+        .to_string();
+    for (dt, client, name) in lookups {
+        log.push_str(&format!(
+            "{}.0\tD{dt}\t{client}\t53000\t8.8.8.8\t53\tudp\t{name}\tA\tNOERROR\t{US_PHISHING_HOST}\n",
+            T0 + dt
+        ));
+    }
+    log
 }
 
 struct World {
@@ -61,7 +83,7 @@ impl World {
     }
 }
 
-fn build_world() -> World {
+fn build_world(phishing: bool) -> World {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     let constituency = dir.path().join("constituency.toml");
@@ -99,15 +121,28 @@ fn build_world() -> World {
     }
     std::fs::write(&log, lines).unwrap();
 
+    // Three look-ups of the Alipay imitation from China, one from behind
+    // NAT (the target's own), and one of a PayPal imitation, which targets
+    // a US brand and so is no Chinese figure.
+    let dns_path = dir.path().join("dns.log");
+    std::fs::write(
+        &dns_path,
+        dns_log(&[
+            (100, CN_HOSTS[0], ALIPAY_LOOKALIKE),
+            (160, CN_HOSTS[0], ALIPAY_LOOKALIKE),
+            (200, CN_HOSTS[1], ALIPAY_LOOKALIKE),
+            (300, PRIVATE_HOST, ALIPAY_LOOKALIKE),
+            (400, CN_HOSTS[2], PAYPAL_LOOKALIKE),
+        ]),
+    )
+    .unwrap();
+
     let ingest = [&c[..], &["ingest", "-q"]].concat();
-    run(
-        &store,
-        &[
-            &ingest[..],
-            &[conn_path.to_str().unwrap(), log.to_str().unwrap()],
-        ]
-        .concat(),
-    );
+    let mut inputs = vec![conn_path.to_str().unwrap(), log.to_str().unwrap()];
+    if phishing {
+        inputs.push(dns_path.to_str().unwrap());
+    }
+    run(&store, &[&ingest[..], &inputs[..]].concat());
     run(&store, &["intel", "load", feed.to_str().unwrap()]);
     run(&store, &[&c[..], &["detect", "c2"]].concat());
     run(
@@ -120,6 +155,9 @@ fn build_world() -> World {
         ],
     );
     run(&store, &[&c[..], &["detect", "backdoor"]].concat());
+    if phishing {
+        run(&store, &[&c[..], &["detect", "phishing"]].concat());
+    }
     World {
         _dir: dir,
         store,
@@ -129,13 +167,13 @@ fn build_world() -> World {
 
 fn assert_countries(store: &Path) {
     let sql = format!(
-        "SELECT ip_country('{US_SERVER}'), ip_country('{DE_SERVER}'), ip_country('{}'), ip_country('{RU_ATTACKER}')",
+        "SELECT ip_country('{US_SERVER}'), ip_country('{DE_SERVER}'), ip_country('{}'), ip_country('{RU_ATTACKER}'), ip_country('{US_PHISHING_HOST}')",
         CN_HOSTS[0]
     );
     let o = run(store, &["query", "--format", "csv", &sql]);
     let row = stdout(&o).lines().nth(1).unwrap_or_default().to_string();
     assert_eq!(
-        row, "US,DE,CN,RU",
+        row, "US,DE,CN,RU,US",
         "the registry data moved these test addresses"
     );
 }
@@ -146,7 +184,7 @@ fn figure(report: &Value, key: &str) -> Value {
 
 #[test]
 fn report_counts_servers_hosts_and_backdoors_by_source_country() {
-    let w = build_world();
+    let w = build_world(true);
     assert_countries(&w.store);
     let r = w.json(&["--from", "2023-11-01", "--to", "2023-11-30"]);
     assert_eq!(figure(&r, "c2_servers"), 2, "{:#}", r["figures"]);
@@ -154,10 +192,12 @@ fn report_counts_servers_hosts_and_backdoors_by_source_country() {
     assert_eq!(figure(&r, "backdoor_ips"), 1);
     assert_eq!(figure(&r, "backdoor_websites"), 1);
     assert_eq!(figure(&r, "backdoor_attacks"), 3);
-    // Phishing findings were never computed: not measured, and said so.
-    assert_eq!(figure(&r, "phishing_pages"), Value::Null);
-    let notes = r["notes"].to_string();
-    assert!(notes.contains("borderscope detect phishing"), "{notes}");
+    // One US address carried one page (the Alipay imitation, a bare name
+    // seen in DNS) that four look-ups from the target's side reached; the
+    // PayPal imitation on the same address targets a US brand.
+    assert_eq!(figure(&r, "phishing_hosts"), 1, "{:#}", r["figures"]);
+    assert_eq!(figure(&r, "phishing_pages"), 1);
+    assert_eq!(figure(&r, "phishing_operations"), 4);
 
     let sources: Vec<(String, Value)> = r["by_source"]
         .as_array()
@@ -173,6 +213,8 @@ fn report_counts_servers_hosts_and_backdoors_by_source_country() {
     let codes: Vec<&str> = sources.iter().map(|s| s.0.as_str()).collect();
     assert_eq!(codes, ["US", "DE", "RU"], "ranked by controlled hosts");
     assert_eq!(sources[0].1["c2_hosts"], 3);
+    assert_eq!(sources[0].1["phishing_operations"], 4);
+    assert_eq!(sources[1].1["phishing_operations"], 0);
     assert_eq!(sources[2].1["backdoor_attacks"], 3);
 
     let statements = r["statements"].to_string();
@@ -190,11 +232,34 @@ fn report_counts_servers_hosts_and_backdoors_by_source_country() {
         &["query", "--format", "csv", c2["sql"].as_str().unwrap()],
     );
     assert_eq!(stdout(&o).lines().nth(1), Some("2,4"));
+    let phishing = details
+        .iter()
+        .find(|d| d["key"] == "phishing_pages")
+        .unwrap();
+    let o = run(
+        &w.store,
+        &["query", "--format", "csv", phishing["sql"].as_str().unwrap()],
+    );
+    assert_eq!(stdout(&o).lines().nth(1), Some("1,1,4"));
+}
+
+/// A detector that never ran is "not measured", never zero, and the report
+/// names the command that would measure it.
+#[test]
+fn a_detector_that_never_ran_is_not_measured() {
+    let w = build_world(false);
+    let r = w.json(&["--from", "2023-11-01", "--to", "2023-11-30"]);
+    assert_eq!(figure(&r, "c2_hosts"), 4);
+    for key in ["phishing_hosts", "phishing_pages", "phishing_operations"] {
+        assert_eq!(figure(&r, key), Value::Null, "{key}");
+    }
+    let notes = r["notes"].to_string();
+    assert!(notes.contains("borderscope detect phishing"), "{notes}");
 }
 
 #[test]
 fn one_source_country_and_the_same_bytes_twice() {
-    let w = build_world();
+    let w = build_world(false);
     let args = [
         "--from",
         "2023-11-01",
@@ -218,7 +283,7 @@ fn one_source_country_and_the_same_bytes_twice() {
 
 #[test]
 fn every_format_renders_and_empty_periods_give_zeros() {
-    let w = build_world();
+    let w = build_world(false);
     let period = ["--from", "2023-11-01", "--to", "2023-11-30"];
     let text = stdout(&w.report(&period));
     assert!(
@@ -263,7 +328,7 @@ fn every_format_renders_and_empty_periods_give_zeros() {
 
 #[test]
 fn bad_requests_are_clear_errors() {
-    let w = build_world();
+    let w = build_world(false);
     // `report --from FROM --to TO EXTRA...` on `store`, which must fail.
     let fail = |store: &Path, from: &str, to: &str, extra: &[&str]| {
         let o = bin()
@@ -292,7 +357,7 @@ fn stix_bundle_passes_the_oasis_validator() {
     let Some(validator) = borderscope_testdata::external_tool("stix2_validator") else {
         return;
     };
-    let w = build_world();
+    let w = build_world(true);
     let bundle = w.store.with_file_name("report.stix.json");
     w.report(&[
         "--from",
@@ -319,7 +384,7 @@ fn html_report_renders_in_headless_chromium_without_console_errors() {
     let Some(chromium) = borderscope_testdata::external_tool("chromium") else {
         return;
     };
-    let w = build_world();
+    let w = build_world(true);
     let page = w.store.with_file_name("report.html");
     let shot = w.store.with_file_name("report.png");
     w.report(&[

@@ -50,7 +50,8 @@ rule asp_wscript_shell_of_request
         technique = "command execution of request data"
         score = 85
     strings:
-        $obj = /CreateObject\s*\(\s*['"](WScript\.Shell|Shell\.Application|WScript\.Network)['"]/ nocase
+        // quotes may be doubled inside a verbatim string ("" in C#/VB)
+        $obj = /(CreateObject|new\s+ActiveXObject)\s*\(\s*['"]{1,2}(WScript\.Shell|Shell\.Application|WScript\.Network)['"]{1,2}/ nocase
         $run = /\.\s*(Exec|Run|ShellExecute)\s*\(?/ nocase
         $cmd = /cmd(\.exe)?\s*\/c|%ComSpec%/ nocase
     condition:
@@ -67,8 +68,9 @@ rule aspx_process_start_of_request
         $psi = /ProcessStartInfo|Process\s*\.\s*Start\s*\(|new\s+Process\s*\(/ nocase
         $page = /<%@\s*(Page|WebHandler|WebService)|<script\s+runat\s*=\s*['"]?server/ nocase
         $shell = /['"](cmd(\.exe)?|powershell(\.exe)?|\/bin\/(ba)?sh)['"]|FileName\s*=\s*[^;]{0,60}Request/ nocase
+        $ctl = /(Arguments|FileName)\s*=\s*[^;\r\n]{0,40}\.\s*Text\b|ProcessStartInfo\s*\(\s*\w+\s*\.\s*Text\b|\(\s*\w+\s*\.\s*Text\s*\)/ nocase
     condition:
-        $psi and asp_request_source and ($page or $shell)
+        $psi and (asp_request_source or $ctl) and ($page or $shell)
 }
 
 rule aspx_assembly_load_of_request
@@ -78,7 +80,7 @@ rule aspx_assembly_load_of_request
         technique = "bytecode loader"
         score = 90
     strings:
-        $load = /Assembly\s*\.\s*Load\s*\(|\.\s*Load\s*\(\s*[^;]{0,40}(TransformFinalBlock|FromBase64String)|CreateInstance\s*\(\s*['"]U['"]/ nocase
+        $load = /Assembly\s*\.\s*Load\s*\(|GetMethod\s*\(\s*['"]Load['"]|\.\s*Load\s*\(\s*[^;]{0,40}(TransformFinalBlock|FromBase64String)|CreateInstance\s*\(\s*['"]U['"]/ nocase
         $src = /Request\s*\.\s*(BinaryRead|InputStream|Form|Item|Params)|Request\s*\[/ nocase
         $crypto = /RijndaelManaged|AesManaged|Aes\s*\.\s*Create|TransformFinalBlock|FromBase64String/ nocase
     condition:
@@ -133,4 +135,132 @@ rule asp_shell_console
         $out = /StdOut\s*\.\s*ReadAll|StandardOutput\s*\.\s*ReadToEnd/ nocase
     condition:
         $form and $obj and $out
+}
+
+rule aspx_jscript_eval_unsafe
+{
+    meta:
+        description = "server-side JScript calls eval with a second argument: JScript.NET's eval(code, \"unsafe\"), however the flag and the code are spelled"
+        technique = "code execution (JScript.NET unsafe eval)"
+        score = 85
+    strings:
+        $server_js = /(<%@\s*Page\s+Language\s*=\s*['"]?\s*Jscript|<script[^>]{0,60}runat\s*=\s*['"]?server[^>]{0,60}language\s*=\s*['"]?JScript|<script[^>]{0,60}language\s*=\s*['"]?JScript[^>]{0,60}runat\s*=\s*['"]?server|<%@\s*PAGE\s+LANGUAGE\s*=\s*JSCRIPT)/ nocase
+        $eval2 = /[^\w.]eval\s*(\/\*.{0,20}\*\/\s*)*\(\s*[^;(),]{1,80},\s*[^;()]{1,120}\)/ nocase
+    condition:
+        $server_js and $eval2
+}
+
+rule asp_execute_of_variable_small_page
+{
+    meta:
+        description = "a small page reads the request and runs a variable, a session value or a decoded literal with Execute/Eval/ExecuteGlobal"
+        technique = "code execution of request data (indirect)"
+        score = 75
+    strings:
+        $exec_var = /[^\w.](execute|eval|executeglobal)\s*[\( ]\s*\(?\s*[a-z_]\w{0,30}\s*\)?\s*(%>|\r|\n|:|$)/ nocase
+        $exec_session = /[^\w.](execute|eval|executeglobal)\s*\(?\s*(session|application)\s*\(/ nocase
+        $exec_fn_literal = /[^\w.](execute|executeglobal)\s*\(?\s*[a-z_]\w{0,30}\s*\(\s*"[^"\r\n]{16,}"/ nocase
+        $not_net = /<%#/
+    condition:
+        filesize < 4KB and not $not_net and (
+            (asp_request_source and ($exec_var or $exec_session)) or $exec_fn_literal
+        )
+}
+
+rule asp_script_control
+{
+    meta:
+        description = "MSScriptControl (ScriptControl) given the page's objects and told to run code: an eval hidden from Execute-based signatures"
+        technique = "code execution through a script host"
+        score = 80
+    strings:
+        $add = /\.\s*AddObject\s*\(?\s*"/ nocase
+        $run = /\.\s*(ExecuteStatement|AddCode|Eval)\s*\(/ nocase
+    condition:
+        filesize < 64KB and $add and $run
+}
+
+rule asp_utf7_codepage
+{
+    meta:
+        description = "a classic ASP page declared as UTF-7 (codepage 65000): the script is written in UTF-7 so no keyword is visible"
+        technique = "encoding obfuscation"
+        score = 80
+    strings:
+        $cp = /<%@\s*(language\s*=\s*\w+\s+)?codepage\s*=\s*65000/ nocase
+        $utf7 = /\+A[A-Za-z0-9+\/]{20,}-/
+    condition:
+        $cp and $utf7
+}
+
+rule asp_reversed_request
+{
+    meta:
+        description = "the words request and eval/execute written backwards in a classic ASP page, to be reversed at run time"
+        technique = "obfuscated code execution"
+        score = 75
+    strings:
+        $rev = /tseuqer/ nocase
+        $run = /[^\w.](execute|eval|executeglobal)\s*[\( ]/ nocase
+    condition:
+        filesize < 16KB and $rev and $run
+}
+
+rule aspx_xslt_script_runs_code
+{
+    meta:
+        description = "a server page compiles an XSLT stylesheet whose msxsl:script block evaluates code or starts a shell: code execution that no Page directive shows"
+        technique = "code execution through XSLT script"
+        score = 85
+    strings:
+        $script = "msxsl:script" nocase
+        $run = /eval\s*\(|ActiveXObject|Process\s*\.\s*Start|WScript\.Shell/ nocase
+        $xf = /XslCompiledTransform|XslTransform|TransformNode\s*\(|MSXML2\.DOMDocument/ nocase
+    condition:
+        filesize < 64KB and $script and $run and $xf
+}
+
+rule asp_write_file_from_request
+{
+    meta:
+        description = "a small classic ASP page writes a file whose name and content come from the request (FileSystemObject or ADODB.Stream droppers)"
+        technique = "file write from request"
+        score = 75
+    strings:
+        $create_req = /CreateTextFile\s*\(\s*[^,\)\r\n]{0,40}Request/ nocase
+        $create_var = /CreateTextFile\s*\(\s*[a-z_]\w{0,30}\s*[,)]/ nocase
+        $assign_req = /[a-z_]\w{0,30}\s*=\s*Request\s*(\.\s*(Form|QueryString|Item))?\s*\(/ nocase
+        $write_req = /\.\s*(Write|WriteLine)\s*\(?[^\r\n]{0,40}Request\s*(\.\s*(Form|QueryString|Item))?\s*\(/ nocase
+        $save = /\.\s*SaveToFile\s*\(?\s*[^\r\n]{0,40}Request/ nocase
+    condition:
+        filesize < 8KB and (($write_req and ($create_req or ($create_var and $assign_req))) or $save)
+}
+
+rule asp_script_encoded
+{
+    meta:
+        description = "a classic ASP page written with the Microsoft Script Encoder (VBScript.Encode/JScript.Encode): the code is unreadable to reviewers and to signatures"
+        technique = "encoding obfuscation"
+        score = 60
+    strings:
+        $lang = /LANGUAGE\s*=\s*['"]?\s*(VBScript|JScript)\.Encode/ nocase
+        $start = /#@~\^[A-Za-z0-9+\/]{6}==/
+    condition:
+        $lang and $start
+}
+
+rule aspx_dynamic_code_from_request
+{
+    meta:
+        description = "an ASP.NET page that reads the request compiles or evaluates code at run time: CodeDom compilers, JScript.NET's evaluator, PowerShell runspaces"
+        technique = "code execution of request data (alternative sinks)"
+        score = 80
+    strings:
+        // compiling, not generating source (WSDL help pages generate proxies with CodeDom)
+        $codedom = /CompileAssemblyFrom(Source|Dom|File)\s*\(/ nocase
+        $jsevaluate = /JScriptEvaluate\s*\(|Microsoft\.JScript\.Eval/ nocase
+        $ps = /RunspaceFactory\s*\.\s*CreateRunspace|PowerShell\s*\.\s*Create\s*\(\s*\)|\.\s*AddScript\s*\(/ nocase
+        $ctl = /\.\s*Text\b/
+    condition:
+        filesize < 128KB and (asp_request_source or $ctl) and ($codedom or $jsevaluate or $ps)
 }

@@ -26,13 +26,15 @@ rule jsp_command_exec_of_request
         $rt = /getRuntime\s*\(\s*\)\s*\.\s*exec\s*\(\s*(request|[a-zA-Z_][\w.]*\s*[),]|new\s+String\s*\[\s*\]\s*\{[^}]{0,80}(request|\/bin\/(ba)?sh|cmd))/
         $rt_refl = /getMethod\s*\(\s*['"]exec['"]/
         $rt_name = /forName\s*\(\s*['"]java\.lang\.Runtime['"]\s*\)/
-        $pb = /new\s+ProcessBuilder\s*\(/
+        $pb = /new\s+(java\.lang\.)?ProcessBuilder\s*\(/
         $pb_start = /\.\s*start\s*\(\s*\)/
-        $pb_req = /new\s+ProcessBuilder\s*\([^;]{0,120}request\s*\.\s*get(Parameter|Header)/
+        $pb_req = /new\s+(java\.lang\.)?ProcessBuilder\s*\([^;]{0,120}request\s*\.\s*get(Parameter|Header)/
         $shell = /['"](\/bin\/(ba)?sh|cmd(\.exe)?|powershell(\.exe)?)['"]/ nocase
         $direct = /\.\s*exec\s*\(\s*request\s*\.\s*getParameter\s*\(/
+        // java.beans.Expression/Statement invoke a method named by a string: exec without a call to exec
+        $bean_invoke = /new\s+(java\.beans\.)?(Expression|Statement)\s*\([^;]{0,120}['"](exec|start|defineClass|invoke|getRuntime)['"]/
     condition:
-        $direct or (jsp_request_source and ($rt or ($rt_name and $rt_refl) or ($pb and $pb_start and ($pb_req or $shell))))
+        $direct or (jsp_request_source and ($bean_invoke or $rt or ($rt_name and $rt_refl) or ($pb and $pb_start and ($pb_req or $shell))))
 }
 
 rule jsp_class_loader_of_request
@@ -71,10 +73,14 @@ rule jsp_file_write_from_request
         technique = "file write from request"
         score = 75
     strings:
-        $out = /new\s+(FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(\s*[^;]{0,120}(request\s*\.\s*getParameter|getRealPath)/
+        $out = /new\s+(java\.io\.)?(FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(\s*[^;]{0,120}(request\s*\.\s*getParameter|getRealPath)/
         $content = /\.\s*(write|print|println)\s*\(\s*[^;]{0,60}request\s*\.\s*getParameter\s*\(/
+        // the same through variables: path and content read from the request, a file made from one and written with the other
+        $file_var = /new\s+(java\.io\.)?(File|FileOutputStream|FileWriter|PrintWriter)\s*\(\s*[a-zA-Z_]\w*\s*\)/
+        $write_var = /\.\s*(write|print|println)\s*\(\s*[a-zA-Z_]\w*\s*\)/
+        $param_var = /[a-zA-Z_]\w*\s*=\s*request\s*\.\s*getParameter\s*\(/
     condition:
-        filesize < 6KB and $out and $content
+        filesize < 6KB and (($out and $content) or ($file_var and $write_var and #param_var >= 2))
 }
 
 rule jsp_socket_tunnel
@@ -104,10 +110,55 @@ rule jsp_shell_console
         technique = "webshell console"
         score = 80
     strings:
-        $exec = /(getRuntime\s*\(\s*\)\s*\.\s*exec|new\s+ProcessBuilder)\s*\(/
+        $exec = /(getRuntime\s*\(\s*\)\s*\.\s*exec|new\s+(java\.lang\.)?ProcessBuilder)\s*\(/
         $stream = /getInputStream\s*\(\s*\)|getErrorStream\s*\(\s*\)/
         $shell = /['"](cmd(\.exe)?|\/bin\/(ba)?sh)['"]/ nocase
         $form = /<input[^>]{0,120}name\s*=\s*['"]?(cmd|command|exec|c)['"]?/ nocase
     condition:
         $exec and $stream and ($shell or $form)
+}
+
+rule jsp_hidden_class_or_method_names
+{
+    meta:
+        description = "reflection on class or method names that are hidden: built from byte arrays, decoded from base64 (java.lang.* encoded), or a process started from names so built"
+        technique = "obfuscated names (reflection)"
+        score = 80
+    strings:
+        $forname_hidden = /forName\s*\(\s*new\s+String\s*\(/
+        $method_hidden = /getMethod\s*\(\s*new\s+String\s*\(/
+        // base64 of "java.lang." at the start of a literal
+        $b64_javalang = /['"]amF2YS5sYW5nL[A-Za-z0-9+\/=]{4,}['"]/
+        $pb_hidden = /new\s+(java\.lang\.)?ProcessBuilder\s*\(\s*new\s+String\s*\(\s*new\s+byte/
+        $invoke = /\.\s*invoke\s*\(/
+        $start = /\.\s*start\s*\(\s*\)/
+    condition:
+        jsp_request_source and (
+            (($forname_hidden or $method_hidden or $b64_javalang) and $invoke) or
+            ($pb_hidden and $start)
+        )
+}
+
+rule jsp_dangerous_sink_with_request
+{
+    meta:
+        description = "a page reads the request and reaches a sink that runs code or loads classes by a route other than Runtime.exec: BCEL or URL class loaders, TemplatesImpl bytecode, deserialisation, JNDI lookup, the Java compiler, JShell, script and expression engines, Unsafe, the process implementation classes"
+        technique = "code execution of request data (alternative sinks)"
+        score = 80
+    strings:
+        $bcel = /bcel\.internal\.util\.ClassLoader|\$\$BCEL\$\$/
+        $urlcl = /new\s+(java\.net\.)?URLClassLoader\s*\(/
+        $templates = /TemplatesImpl|_bytecodes/
+        $deser = /new\s+(java\.io\.)?ObjectInputStream\s*\([^;]{0,120}\)\s*\.\s*readObject\s*\(|\.\s*readObject\s*\(\s*\)/
+        $jndi = /new\s+(javax\.naming\.)?InitialContext\s*\(\s*\)\s*\.\s*lookup\s*\(|\.\s*lookup\s*\(\s*request\s*\./
+        $javac = /getSystemJavaCompiler\s*\(|JavaCompiler/
+        $jshell = /jdk\.jshell|JShell\s*\.\s*create\s*\(/
+        $engine = /getEngineByName\s*\(|getEngineByExtension\s*\(|new\s+(javax\.script\.)?ScriptEngineManager\s*\(/
+        $el = /ELProcessor|SpelExpressionParser|Ognl\s*\.\s*getValue|createValueExpression\s*\(|MVEL\s*\.\s*eval/
+        $unsafe = /(sun\.misc\.)?Unsafe[^;]{0,80}(defineClass|defineAnonymousClass)|defineAnonymousClass\s*\(/
+        $procimpl = /java\.lang\.(ProcessImpl|UNIXProcess)|forkAndExec/
+        $mh = /MethodHandles\s*\.\s*lookup\s*\(\s*\)[^;]{0,200}(Runtime|exec|ProcessBuilder)/
+        $loadclass = /\.\s*defineClass\s*\(|\.\s*loadClass\s*\(\s*request/
+    condition:
+        filesize < 64KB and jsp_request_source and any of them
 }

@@ -28,7 +28,7 @@ rule cgi_perl_command_of_request
         score = 85
     strings:
         // the Perl builtins as words, followed by their argument list
-        $direct = /[^\w$>.:](system|exec|qx)(\s+|\s*\()[^;]{0,40}(param\s*\(|\$ENV\s*\{\s*['"]?QUERY_STRING)/
+        $direct = /([^\w$>.:*](system|exec)(\s+|\s*\()|[^\w$>.:*]qx\s*[({\[\/|!])[^;\r\n]{0,40}(param\s*\(|\$ENV\s*\{\s*['"]?QUERY_STRING)/
         $tick = /`[^`]{0,20}\$(cmd|command|c)\b[^`]{0,20}`/
         $src = /(CGI\s*->\s*new|use\s+CGI\b|param\s*\(\s*['"]?(cmd|command|c|exec)['"]?\s*\)|\$ENV\s*\{\s*['"]?QUERY_STRING)/
         $eval = /[^\w$>.:]eval(\s+|\s*\()[^;]{0,40}param\s*\(/
@@ -95,4 +95,21 @@ rule cgi_shell_runs_query_string
         $run = /(sh|bash)\s+-c\s+["']?\$|eval\s+["']?\$|\|\s*(sh|bash)\b/
     condition:
         uint16(0) == 0x2123 and ($qs or $body) and $run
+}
+
+rule cgi_perl_pipe_or_file_manager
+{
+    meta:
+        description = "a Perl CGI reads the query string or form and opens a pipe to a command held in a variable, or lists directories and sends files named by it"
+        technique = "command execution / file manager over CGI"
+        score = 80
+    strings:
+        $src = /\$ENV\s*\{\s*['"]?(QUERY_STRING|CONTENT_LENGTH)['"]?\s*\}|param\s*\(\s*['"]\w+['"]\s*\)|CGI\s*->\s*new/
+        // open(CMD, "($cmd) 2>&1 |") / open(P, "$c |") / open(my $h, "-|", $cmd)
+        $pipe = /open\s*\(\s*(my\s+)?\$?\w+\s*,\s*("[^"\n]{0,20}\$[a-zA-Z_]\w*[^"\n]{0,20}\|\s*"|['"]-\|['"]\s*,\s*\$[a-zA-Z_]\w*)/
+        $opendir = /opendir\s*\(\s*\w+\s*,\s*\$[a-zA-Z_]\w*/
+        $read = /open\s*\(\s*\w+\s*,\s*"<\s*\$[a-zA-Z_]\w*"/
+        $octet = "application/octet-stream"
+    condition:
+        uint16(0) == 0x2123 and $src and ($pipe or ($opendir and $read and $octet))
 }

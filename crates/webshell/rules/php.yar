@@ -26,6 +26,21 @@ private rule php_request_source
         any of them
 }
 
+private rule php_user_input
+{
+    // what a client controls: request parameters, cookies, uploads, the raw
+    // body and HTTP headers (not $_SERVER in general: argv and paths are not input)
+    strings:
+        $sg = /\$_(GET|POST|REQUEST|COOKIE|FILES)\s*\[/
+        $sg2 = /\$\{\s*['"]_(GET|POST|REQUEST|COOKIE)['"]\s*\}/
+        $hdr = /\$_SERVER\s*\[\s*['"]HTTP_/
+        $input = "php://input" nocase
+        $hdr2 = /(getallheaders|apache_request_headers)\s*\(/ nocase
+        $whole = /[^\w]\$_(GET|POST|REQUEST|COOKIE)\b\s*[;,)]/
+    condition:
+        any of them
+}
+
 rule php_code_eval_of_request
 {
     meta:
@@ -35,6 +50,8 @@ rule php_code_eval_of_request
     strings:
         // the request appears inside the sink's argument list, before the statement ends
         $eval = /[^\w>$:](eval|assert|create_function)\s*\(\s*[^;]{0,120}(\$_(GET|POST|REQUEST|COOKIE|SERVER)\b|\$\{\s*['"]_(GET|POST|REQUEST|COOKIE)|\$GLOBALS\s*\[\s*['"]_(GET|POST|REQUEST|COOKIE)|php:\/\/input|getallheaders\s*\(|apache_request_headers\s*\()/ nocase
+        // code kept in the session by an earlier request
+        $session = /[^\w>$:](eval|assert|create_function)\s*\(\s*[^;]{0,60}\$_SESSION\s*\[/ nocase
         // the one-liner's `@eval(` with an error-suppressed request read
         $at = /@\s*(eval|assert)\s*\(\s*@?\s*\$_/ nocase
     condition:
@@ -51,6 +68,8 @@ rule php_request_called_as_function
         $call = /\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[\s*['"]?[\w-]{0,40}['"]?\s*\]\s*\(/
         $call2 = /\$\{\s*['"]_(GET|POST|REQUEST|COOKIE)['"]\s*\}\s*\[[^\]]{1,40}\]\s*\(/
         $call3 = /\$GLOBALS\s*\[\s*['"]_(GET|POST|REQUEST|COOKIE)['"]\s*\]\s*\[[^\]]{1,40}\]\s*\(/
+        // the result of a call is called in turn with request data: f(...)($_GET[x])
+        $call_result = /[a-zA-Z_]\w*\s*\([^;()]{0,60}\)\s*\(\s*@?\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[/
     condition:
         any of them
 }
@@ -63,7 +82,11 @@ rule php_callback_from_request
         score = 85
     strings:
         $cb_first = /(array_map|call_user_func|call_user_func_array|register_shutdown_function|register_tick_function|forward_static_call|forward_static_call_array|iterator_apply|ob_start|set_error_handler|set_exception_handler|spl_autoload_register)\s*\(\s*@?\s*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
-        $cb_name = /(array_map|array_filter|array_walk|array_walk_recursive|array_reduce|usort|uasort|uksort|call_user_func|call_user_func_array|register_shutdown_function|preg_replace_callback|iterator_apply|forward_static_call)\s*\([^;]{0,160}['"](assert|eval|system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|create_function)['"]/ nocase
+        $cb_name = /(array_map|array_filter|array_walk|array_walk_recursive|array_reduce|array_udiff|array_uintersect|usort|uasort|uksort|call_user_func|call_user_func_array|register_shutdown_function|register_tick_function|preg_replace_callback|iterator_apply|forward_static_call|filter_var|filter_var_array)\s*\([^;]{0,160}['"](assert|eval|system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|create_function)['"]/ nocase
+        // the sink named as an unquoted constant (PHP 5 reads it as a string): call_user_func_array(assert, ...)
+        $cb_bare = /(call_user_func|call_user_func_array|array_map|array_filter|array_walk|register_shutdown_function|forward_static_call)\s*\(\s*(assert|eval|system|passthru|shell_exec)\s*,/ nocase
+        $cb_option = /['"]options['"]\s*=>\s*['"](assert|system|passthru|shell_exec|create_function)['"]/ nocase
+        $obj_sort = /->\s*(uasort|uksort)\s*\(\s*['"](assert|system|passthru)['"]/ nocase
     condition:
         any of them
 }
@@ -76,7 +99,8 @@ rule php_command_exec_of_request
         score = 90
     strings:
         $exec = /[^\w>$:](system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|expect_popen)\s*\(\s*[^;]{0,120}(\$_(GET|POST|REQUEST|COOKIE|SERVER)\b|\$\{\s*['"]_(GET|POST|REQUEST|COOKIE)|php:\/\/input|getallheaders\s*\()/ nocase
-        $tick = /`[^`;]{0,40}\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/
+        // backticks in code position; a comment that quotes `$_POST['x']` is not a command
+        $tick = /(echo|print|return|=|\(|\.)\s*`[^`;]{0,40}\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/
     condition:
         any of them
 }
@@ -103,9 +127,13 @@ rule php_preg_replace_eval_modifier
     strings:
         $e = /preg_replace\s*\(\s*['"]([\/#@!~|%]).{0,160}[\/#@!~|%][imsxuADSUX]*e[imsxuADSUX]*['"]\s*,[^;]{0,200}(\$_(GET|POST|REQUEST|COOKIE|SERVER)|base64_decode|gzinflate|str_rot13|chr\s*\(|\\x[0-9a-f]{2})/ nocase
         $e_var = /preg_replace\s*\(\s*['"]([\/#@!~|%]).{0,40}[\/#@!~|%][imsxuADSUX]*e[imsxuADSUX]*['"]\s*,\s*@?\$_(GET|POST|REQUEST|COOKIE)/ nocase
-        $pattern_from_request = /preg_replace\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
+        $pattern_from_request = /preg_(replace|filter)\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
+        $filter_e = /preg_filter\s*\(\s*['"]([\/#@!~|%]).{0,160}[\/#@!~|%][imsxuADSUX]*e[imsxuADSUX]*['"]\s*,/ nocase
+        // mbstring's ereg replacements take the modifiers as a separate argument
+        $e_any = /preg_(replace|filter)\s*\(\s*['"]([\/#@!~|%]).{0,40}[\/#@!~|%][imsxuADSUX]*e[imsxuADSUX]*['"]\s*,/ nocase
+        $mb_e = /mb_ereg(i)?_replace\s*\([^;]{0,200},\s*['"][imsxp]*e[imsxp]*['"]\s*\)/ nocase
     condition:
-        any of them
+        any of ($e, $e_var, $pattern_from_request, $filter_e, $mb_e) or ($e_any and filesize < 2KB and php_user_input)
 }
 
 rule php_hidden_function_name
@@ -167,11 +195,99 @@ rule php_indirect_eval_small_script
         technique = "code execution of request data (indirect)"
         score = 70
     strings:
-        $eval_var = /[^\w>$:](eval|assert)\s*\(\s*@?\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]*(\s*\[[^\]]{1,40}\])?\s*\)/ nocase
+        // eval($x), eval($x['k']), eval($a.$b), eval($p."")
+        $eval_var = /[^\w>$:](eval|assert)\s*\(\s*@?\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]*(\s*\[[^\]]{1,40}\])?(\s*\.\s*(\$[a-zA-Z_\x80-\xff][\w\x80-\xff]*|""|''))*\s*\)/ nocase
         $eval_fn = /[^\w>$:](eval|assert)\s*\(\s*@?\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]*\s*\(/ nocase
-        $cmd_var = /[^\w>$:](system|passthru|shell_exec|popen|proc_open)\s*\(\s*@?\s*\$[a-zA-Z_]\w*(\s*\[[^\]]{1,40}\])?\s*[,)]/ nocase
+        // eval("\$array = $data;"): a variable interpolated into evaluated code
+        $eval_str = /[^\w>$:](eval|assert)\s*\(\s*"[^"]{0,60}[^\\]\$[a-zA-Z_]/ nocase
+        // system($c), exec($c, $out), shell_exec("$c")
+        $cmd_var = /[^\w>$:](system|passthru|shell_exec|exec|popen|proc_open)\s*\(\s*@?\s*"?\$[a-zA-Z_]\w*(\s*\[[^\]]{1,40}\])?"?\s*[,)]/ nocase
     condition:
-        filesize < 8KB and php_request_source and (any of ($eval_var, $eval_fn) or ($cmd_var and filesize < 3KB))
+        filesize < 8KB and php_user_input and (any of ($eval_var, $eval_fn, $eval_str) or ($cmd_var and filesize < 3KB))
+}
+
+rule php_tiny_eval_of_variable
+{
+    meta:
+        description = "a file of a few lines whose work is to evaluate a variable: the code it runs is assembled or fetched, not written"
+        technique = "code execution of assembled code"
+        score = 70
+    strings:
+        $php = "<?" 
+        $eval_var = /[^\w>$:](eval|assert)\s*\(\s*@?\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]*\s*\)/ nocase
+    condition:
+        filesize < 600 and $php and $eval_var
+}
+
+rule php_small_script_dynamic_call_of_request
+{
+    meta:
+        description = "a small script calls a variable as a function with request data, or takes the callback of a callback-taking function from a variable that holds request data"
+        technique = "dynamic function from request"
+        score = 80
+    strings:
+        $varcall = /[^\w>$:\\]\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(\s*@?\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[/
+        // $x = $_POST['a']; ... $f($x)
+        $assign = /\$[a-zA-Z_]\w*\s*=\s*@?\s*(trim\s*\(\s*|base64_decode\s*\(\s*|strrev\s*\(\s*)?\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
+        // a call, not `new $class($arg)`: the variable starts a statement or follows an operator
+        $varvar = /[;{}()=,!&|.@?\/\n]\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(\s*@?\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}(\s*\[[^\]]{1,20}\])?\s*\)/
+        $cb_var_first = /(array_map|call_user_func|call_user_func_array|register_tick_function|register_shutdown_function|forward_static_call)\s*\(\s*(\$[a-zA-Z_]\w*|base64_decode\s*\(\s*\$[a-zA-Z_]\w*\s*\))\s*,/ nocase
+        $cb_var_later = /(array_filter|array_walk|array_walk_recursive|array_reduce|usort|uasort|uksort|array_udiff|array_uintersect)\s*\([^;]{0,80},\s*(\$[a-zA-Z_]\w*|base64_decode\s*\(\s*\$[a-zA-Z_]\w*\s*\))\s*[,)]/ nocase
+        // foreach ($_POST as $k => $v) $$k = $v: the request names the variables (a hand-written extract())
+        $manual_extract = /foreach\s*\(\s*(\$\$[a-zA-Z_]\w*|\$_(GET|POST|REQUEST|COOKIE))\s+as\s+\$[a-zA-Z_]\w*\s*=>\s*\$[a-zA-Z_]\w*\s*\)/ nocase
+        $varvar_assign = /\$\$[a-zA-Z_]\w*\s*=|\$\{\s*['"][^}]{0,30}\}\s*=/
+    condition:
+        filesize < 2KB and (
+            $varcall or
+            ($assign and ($varvar or $cb_var_first or $cb_var_later)) or
+            ($manual_extract and $varvar_assign and $varvar)
+        )
+}
+
+rule php_assembled_name_called
+{
+    meta:
+        description = "a few-line script builds a name by concatenating variables and short pieces, then calls it: the sink's name never appears whole"
+        technique = "obfuscated function name"
+        score = 75
+    strings:
+        $php = "<?"
+        // $c = $a.$s."sert"; $f = 'as'.$x;
+        $assembled = /\$[a-zA-Z_]\w{0,20}\s*=\s*(\$[a-zA-Z_]\w{0,20}|['"][a-zA-Z_]{1,6}['"])(\s*\.\s*(\$[a-zA-Z_]\w{0,20}|['"][a-zA-Z_]{1,6}['"])){1,6}\s*;/
+        // called at the start of a statement
+        $stmt_call = /[;{}\n]\s*@?\$[a-zA-Z_]\w{0,20}\s*\(\s*[^)\s]/
+    condition:
+        filesize < 1KB and $php and $assembled and $stmt_call
+}
+
+rule php_function_name_from_fragments
+{
+    meta:
+        description = "a small script spells a name out of one- and two-letter string pieces (or many short variables) and calls or evaluates the result"
+        technique = "obfuscated function name"
+        score = 75
+    strings:
+        $frag = /(['"][a-zA-Z_(\[$]{1,3}['"]\s*\.\s*){4}['"][a-zA-Z_(\[$\]);]{1,3}['"]/
+        $vars = /(\$[a-zA-Z_]\w{0,10}\s*\.\s*){4}\$[a-zA-Z_]\w{0,10}/
+        $dyncall = /[^\w>$:\\]\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(/
+        $eval_var = /[^\w>$:](eval|assert)\s*\(\s*@?\s*\$[a-zA-Z_]\w*\s*\)/ nocase
+        $supervar = /\$\$[a-zA-Z_]\w*/
+    condition:
+        filesize < 4KB and (($frag and ($dyncall or $eval_var or $supervar)) or ($vars and $eval_var))
+}
+
+rule php_call_of_decoded_literal
+{
+    meta:
+        description = "a variable function is called on a decoder applied to a long hex or base64 literal, or in the create_function('', ...) shape"
+        technique = "obfuscated code execution"
+        score = 75
+    strings:
+        $hexlit = /[^\w>:\\]\$[a-zA-Z_\x80-\xff]?[\w\x80-\xff]{0,30}\s*\(\s*@?\s*[a-zA-Z_]\w*\s*\(\s*['"][0-9A-Fa-f]{32,}['"]/
+        $b64lit = /[^\w>:\\]\$[a-zA-Z_\x80-\xff]?[\w\x80-\xff]{0,30}\s*\(\s*@?\s*[a-zA-Z_]\w*\s*\(\s*['"][A-Za-z0-9+\/]{24,}={0,2}['"]\s*\)\s*\)/
+        $cf_shape = /[^\w>:\\]\$[a-zA-Z_]\w{0,30}\s*\(\s*(''|"")\s*,\s*@?\s*\$[a-zA-Z_]\w{0,30}\s*\(/
+    condition:
+        filesize < 64KB and any of them
 }
 
 rule php_write_file_from_request
@@ -184,10 +300,11 @@ rule php_write_file_from_request
         $fpc = /file_put_contents\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]]{1,40}\]\s*,\s*[^;]{0,60}\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
         $fw = /fwrite\s*\(\s*fopen\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE)\s*\[[^;]{0,80}\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
         $fpc_decode = /file_put_contents\s*\([^;]{0,120}(base64_decode|gzinflate|str_rot13)\s*\(\s*\$_(GET|POST|REQUEST|COOKIE)/ nocase
+        $fpc_named_decoded = /file_put_contents\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]]{1,40}\]\s*,\s*(base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin)\s*\(/ nocase
         $move_named = /move_uploaded_file\s*\(\s*\$_FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]tmp_name['"]\s*\]\s*,\s*\$_(FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]name['"]\s*\]|GET|POST|REQUEST)/ nocase
         $copy_named = /copy\s*\(\s*\$_FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]tmp_name['"]\s*\]\s*,\s*\$_(FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]name['"]\s*\]|GET|POST|REQUEST)/ nocase
     condition:
-        any of ($fpc, $fw, $fpc_decode) or (filesize < 3KB and any of ($move_named, $copy_named))
+        any of ($fpc, $fw, $fpc_decode, $fpc_named_decoded) or (filesize < 3KB and any of ($move_named, $copy_named))
 }
 
 rule php_include_of_request
@@ -211,12 +328,13 @@ rule php_encoded_blob_with_sink
         score = 80
     strings:
         $b64 = /['"][A-Za-z0-9+\/]{2000}/
+        $pem = /['"]LS0tLS1CRUdJTi/
         $hexblob = /['"](\\x[0-9a-fA-F]{2}){300}/
         $dec = /(base64_decode|gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|convert_uudecode|bzdecompress)\s*\(/ nocase
         $sink = /[^\w>$:](eval|assert|create_function|preg_replace|call_user_func|array_map)\s*\(/ nocase
         $varsink = /\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(/
     condition:
-        ($b64 or $hexblob) and $dec and ($sink or $varsink)
+        (($b64 and not $pem) or $hexblob) and $dec and ($sink or $varsink)
 }
 
 rule php_shell_toolkit
@@ -242,8 +360,11 @@ rule php_shell_toolkit
         $r8 = /(\/etc\/passwd|cat \/etc|netstat -an|ps aux|whoami)/ nocase
         // a console runs what it is given: at least one sink takes a variable, not a literal command
         $var_arg = /[^\w>$:](system|passthru|shell_exec|exec|popen|proc_open)\s*\(\s*@?\$/ nocase
+        // and it is driven from the browser: a command field or a command-like request key
+        $req_cmd = /\$_(POST|GET|REQUEST|COOKIE)\s*\[\s*['"]?(cmd|command|c|p1|p2|a|act|e|ev|exec|shell|execute)['"]?\s*\]/ nocase
+        $form_cmd = /name\s*=\s*\\?['"]?(cmd|command|p1|c|exec|execute)\\?['"]?[\s>\/]/ nocase
     condition:
-        php_request_source and 2 of ($x*) and 3 of ($r*) and $var_arg
+        php_request_source and 2 of ($x*) and 3 of ($r*) and $var_arg and ($req_cmd or $form_cmd)
 }
 
 rule php_reverse_shell
@@ -304,4 +425,35 @@ rule php_auth_gated_eval
         $sink = /[^\w>$:](eval|assert|system|passthru|shell_exec|create_function|proc_open|popen)\s*\(/ nocase
     condition:
         filesize < 64KB and $gate and $sink
+}
+
+rule php_disable_functions_bypass
+{
+    meta:
+        description = "tricks that run a command when the command functions are disabled: LD_PRELOAD with mail(), FFI calls into libc, imap_open's ProxyCommand, loading an extension at run time"
+        technique = "sandbox bypass"
+        score = 80
+    strings:
+        $ldpre = /putenv\s*\(\s*['"]LD_PRELOAD/ nocase
+        $ffi = /FFI\s*::\s*cdef\s*\([^;]{0,200}(system|popen|execve)/ nocase
+        $imap = /imap_open\s*\([^;]{0,200}ProxyCommand/ nocase
+        $dl = /[^\w>$:]dl\s*\(\s*['"$][^;]{0,60}\.so/ nocase
+        $ini = /ini_set\s*\(\s*['"]disable_functions['"]/ nocase
+    condition:
+        any of them
+}
+
+rule php_request_reaches_reflection_or_unserialize
+{
+    meta:
+        description = "a small script hands request data to reflection (ReflectionFunction, Closure::fromCallable), to unserialize(), or includes an uploaded file straight from its temporary name"
+        technique = "code execution of request data (alternative sinks)"
+        score = 75
+    strings:
+        $refl = /new\s+ReflectionFunction\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE)|Closure\s*::\s*fromCallable\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE)/ nocase
+        $unser = /unserialize\s*\(\s*@?\s*(base64_decode\s*\(\s*|gzinflate\s*\(\s*|urldecode\s*\(\s*)?\$_(GET|POST|REQUEST|COOKIE)/ nocase
+        $inc_upload = /(include|require)(_once)?\s*\(?\s*\$_FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]tmp_name['"]\s*\]/ nocase
+        $by_index = /get_defined_functions\s*\(\s*\)\s*\[/ nocase
+    condition:
+        filesize < 16KB and any of them
 }

@@ -286,6 +286,8 @@ rule php_call_of_decoded_literal
         $hexlit = /[^\w>:\\]\$[a-zA-Z_\x80-\xff]?[\w\x80-\xff]{0,30}\s*\(\s*@?\s*[a-zA-Z_]\w*\s*\(\s*['"][0-9A-Fa-f]{32,}['"]/
         $b64lit = /[^\w>:\\]\$[a-zA-Z_\x80-\xff]?[\w\x80-\xff]{0,30}\s*\(\s*@?\s*[a-zA-Z_]\w*\s*\(\s*['"][A-Za-z0-9+\/]{24,}={0,2}['"]\s*\)\s*\)/
         $cf_shape = /[^\w>:\\]\$[a-zA-Z_]\w{0,30}\s*\(\s*(''|"")\s*,\s*@?\s*\$[a-zA-Z_]\w{0,30}\s*\(/
+        // $f = <create_function>('', $code); $f();  the made function is called at once
+        $cf_call = /\$[a-zA-Z_]\w{0,30}\s*=\s*\$[a-zA-Z_]\w{0,30}\s*\(\s*(''|"")\s*,\s*@?\s*\$[a-zA-Z_]\w{0,30}\s*\)\s*;\s*@?\$[a-zA-Z_]\w{0,30}\s*\(\s*\)/
     condition:
         filesize < 64KB and any of them
 }
@@ -456,4 +458,18 @@ rule php_request_reaches_reflection_or_unserialize
         $by_index = /get_defined_functions\s*\(\s*\)\s*\[/ nocase
     condition:
         filesize < 16KB and any of them
+}
+
+rule php_sink_called_by_name
+{
+    meta:
+        description = "a code or command sink is called through its name: ReflectionFunction on eval-like functions, or XSLT stylesheets allowed to call PHP functions"
+        technique = "indirect call of a sink"
+        score = 75
+    strings:
+        $refl = /new\s+ReflectionFunction\s*\(\s*['"](system|passthru|shell_exec|exec|popen|proc_open|assert|create_function)['"]/ nocase
+        $xslt = /registerPHPFunctions\s*\(/ nocase
+        $xslt_sink = /php:function\s*\(\s*\\?['"](assert|system|passthru|shell_exec|exec|eval|create_function)|:function\s*\(\s*\\?['"](assert|system|passthru|shell_exec|exec)/ nocase
+    condition:
+        filesize < 64KB and ($refl or ($xslt and $xslt_sink))
 }

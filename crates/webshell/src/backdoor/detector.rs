@@ -24,6 +24,10 @@ pub struct BackdoorConfig {
     /// Seconds before a backdoor's first use in which an upload (a POST
     /// elsewhere on the site) or a scan by its user counts.
     pub lead_seconds: i64,
+    /// Seconds between an IDS alert and a request from the same client
+    /// within which the alert is taken to be about that request (when the
+    /// two do not share a flow id).
+    pub alert_window_seconds: i64,
 }
 
 impl Default for BackdoorConfig {
@@ -33,6 +37,7 @@ impl Default for BackdoorConfig {
             scanner_paths: 30,
             scanner_errors: 10,
             lead_seconds: 3600,
+            alert_window_seconds: 60,
         }
     }
 }
@@ -59,6 +64,15 @@ const OTHER_ATTACK: &str = r"(?i)(union(\+|%20|\s)+(all(\+|%20|\s)+)?select|'|%2
 /// File names webshells are commonly deployed under.
 const SHELL_NAME: &str = r"(?i)/(c99|c100|r57|wso|b374k|shell|cmd|cmdasp|webshell|backdoor|bypass|phpspy|aspxspy|jspspy|spy|sh3ll|chopper|caidao|behinder|godzilla|tunnel|regeorg|up|x|1)[0-9_-]*\.(php[3-7]?|phtml|asp|aspx|ashx|jsp|jspx|cfm)$";
 
+/// IDS alerts that name a webshell or web backdoor, by the words of their
+/// signature or category, never by signature ids (rule sets renumber and
+/// differ): webshell families and tools, and "backdoor" when the alert is
+/// about web traffic (a web-attack category or a web rule group).
+const WEBSHELL_ALERT: &str = r"(?i)(web[ _-]?shell|china[ _-]?chopper|\bchopper\b|caidao|regeorg|neo-?regeorg|behinder|godzilla|antsword|ant[ _-]sword|\bc99\b|\br57\b|b374k|\bwso\b|jspspy|aspxspy|phpspy)";
+const BACKDOOR_WORD: &str = r"(?i)back[ _-]?door";
+const WEB_CONTEXT: &str =
+    r"(?i)(web application attack|web[ _-]?attack|web_server|web_specific_apps|web_client|\bweb\b|\bhttp\b|\bphp\b|\basp(x)?\b|\bjsp\b)";
+
 const RUN_REQUESTS: &str = "bd_run_requests";
 const RUN_SCANNERS: &str = "bd_run_scanners";
 const RUN_EVIDENCE: &str = "bd_run_evidence";
@@ -69,14 +83,14 @@ pub fn requests_sql() -> String {
     "SELECT ts, client_ip, \
             lower(regexp_replace(COALESCE(site, server_ip, '(unknown)'), ':[0-9]+$', '')) AS site, \
             upper(COALESCE(method, '-')) AS method, path, query, status, response_bytes, \
-            referrer, user_agent, source_file, source_line \
+            referrer, user_agent, source_file, source_line, CAST(NULL AS VARCHAR) AS uid \
      FROM weblog WHERE path IS NOT NULL \
      UNION ALL \
      SELECT ts, client_ip, \
             lower(regexp_replace(COALESCE(host, server_ip, '(unknown)'), ':[0-9]+$', '')), \
             upper(COALESCE(method, '-')), split_part(uri, '?', 1), \
             CASE WHEN strpos(uri, '?') > 0 THEN substr(uri, strpos(uri, '?') + 1) END, \
-            status, response_bytes, referrer, user_agent, source_file, source_line \
+            status, response_bytes, referrer, user_agent, source_file, source_line, uid \
      FROM http WHERE uri IS NOT NULL AND client_ip IS NOT NULL"
         .to_string()
 }
@@ -117,9 +131,13 @@ fn reached() -> String {
 /// script few clients request, by POST, without referrer (`rare_post`),
 /// first used right after its user POSTed elsewhere on the site
 /// (`after_upload`): 1 - 0.5 × 0.6 = 0.7. Each alone stays below it, as
-/// does a benign POST-only API with varying responses (0.625).
+/// does a benign POST-only API with varying responses (0.625). An IDS alert
+/// naming a webshell on a request that reached the script (`ids`, 0.6) is
+/// strong but not enough alone, since such signatures also fire on
+/// harmless look-alikes; with any other kind it reaches the threshold.
 pub fn evidence_sql(c: &BackdoorConfig) -> String {
     let lead = c.lead_seconds;
+    let window = c.alert_window_seconds;
     format!(
         "WITH ok AS ({reached}), \
          users AS ( \
@@ -138,7 +156,16 @@ pub fn evidence_sql(c: &BackdoorConfig) -> String {
          files AS ( \
            SELECT w.site, concat('/', ltrim(w.path, '/')) AS path, w.rules, w.scanned_at \
            FROM web_files w JOIN latest_scan l ON l.site = w.site AND l.at = w.scanned_at \
-           WHERE cardinality(w.rules) > 0) \
+           WHERE cardinality(w.rules) > 0), \
+         webshell_alerts AS ( \
+           SELECT ts, uid, src_ip, signature FROM alerts \
+           WHERE src_ip IS NOT NULL AND (regexp_like(concat(signature, ' ', COALESCE(category, '')), {wa}) \
+              OR (regexp_like(signature, {bd}) AND regexp_like(concat(signature, ' ', COALESCE(category, '')), {wc})))), \
+         alerted AS ( \
+           SELECT DISTINCT o.site, o.path, o.ts, o.client_ip, a.signature \
+           FROM ok o JOIN webshell_alerts a ON a.src_ip = o.client_ip \
+           WHERE NOT o.by_scanner AND ((o.uid IS NOT NULL AND a.uid = o.uid) \
+              OR (a.ts >= o.ts - INTERVAL '{window} seconds' AND a.ts <= o.ts + INTERVAL '{window} seconds'))) \
          SELECT site, path, 'command' AS kind, 0.85 AS score, MIN(first_ts) AS first_seen, SUM(cmd) AS requests, \
                 COUNT(*) AS clients, concat(SUM(cmd), ' requests carrying commands from ', COUNT(*), ' non-scanning clients') AS detail \
          FROM users WHERE cmd > 0 AND other = 0 GROUP BY site, path \
@@ -167,11 +194,18 @@ pub fn evidence_sql(c: &BackdoorConfig) -> String {
          WHERE o.by_scanner AND NOT o.other_attack \
          GROUP BY o.site, o.path \
          UNION ALL \
+         SELECT site, path, 'ids', 0.6, MIN(ts), COUNT(*), COUNT(DISTINCT client_ip), \
+                concat(COUNT(*), ' requests with IDS alerts naming a webshell: ', array_to_string(array_sort(array_agg(DISTINCT signature)), '; ')) \
+         FROM alerted GROUP BY site, path \
+         UNION ALL \
          SELECT f.site, f.path, 'file', 0.9, COALESCE(p.first_ts, f.scanned_at), COALESCE(p.n, 0), COALESCE(p.clients, 0), \
                 concat('YARA: ', array_to_string(f.rules, ', ')) \
          FROM files f LEFT JOIN paths p ON p.site = f.site AND p.path = f.path",
         reached = reached(),
         sn = lit(SHELL_NAME),
+        wa = lit(WEBSHELL_ALERT),
+        bd = lit(BACKDOOR_WORD),
+        wc = lit(WEB_CONTEXT),
     )
 }
 

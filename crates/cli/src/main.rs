@@ -13,6 +13,7 @@ mod phishing;
 mod progress;
 mod query;
 mod report;
+mod simulate;
 mod webshell;
 
 use std::path::PathBuf;
@@ -139,6 +140,9 @@ enum Command {
     /// phishing hosts, pages and operations, backdoor implanters, websites
     /// and attacks, for a period and a target country.
     Report(report::Args),
+    /// Write a made-up world's telemetry (Zeek, Suricata, IIS, sampled
+    /// NetFlow/IPFIX, feeds) with its ground truth (truth.json).
+    Simulate(simulate::Args),
     /// Geolocation look-ups.
     Geo {
         #[command(subcommand)]
@@ -162,6 +166,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Phish { ref command } => phishing::run(&cli.store, command).await,
         Command::Score { ref command } => phish::score(command),
         Command::Report(ref a) => report::run(&cli.store, cli.functions()?, a).await,
+        Command::Simulate(ref a) => simulate::run(a),
         Command::Geo { ref command } => geo::run(&cli.mmdb, command),
     }
 }

@@ -25,6 +25,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::ops::RangeInclusive;
 use std::path::Path;
 
 use ipnet::IpNet;
@@ -63,6 +64,23 @@ impl<T: Copy + Ord> Segments<T> {
 
     fn len(&self) -> usize {
         self.starts.len()
+    }
+}
+
+impl<T: Copy + Into<u128>> Segments<T> {
+    /// `(first, last)` of each segment answering `country`; the last segment
+    /// runs to `max`, the end of the address family.
+    fn ranges_of(
+        &self,
+        country: CountryCode,
+        max: u128,
+    ) -> impl Iterator<Item = (u128, u128)> + '_ {
+        (0..self.starts.len())
+            .filter(move |&i| self.codes[i] == Some(country))
+            .map(move |i| {
+                let end = self.starts.get(i + 1).map_or(max, |&next| next.into() - 1);
+                (self.starts[i].into(), end)
+            })
     }
 }
 
@@ -109,6 +127,24 @@ impl RangeTable {
     /// Number of (IPv4, IPv6) segments, countries and gaps included.
     pub fn segment_counts(&self) -> (usize, usize) {
         (self.v4.len(), self.v6.len())
+    }
+
+    /// The IPv4 ranges (inclusive, ascending, disjoint) the table gives to
+    /// `country`: what a simulator draws a country's addresses from, or a
+    /// user lists as a constituency's networks.
+    pub fn v4_ranges(&self, country: CountryCode) -> Vec<RangeInclusive<Ipv4Addr>> {
+        self.v4
+            .ranges_of(country, u128::from(u32::MAX))
+            .map(|(s, e)| Ipv4Addr::from(s as u32)..=Ipv4Addr::from(e as u32))
+            .collect()
+    }
+
+    /// The IPv6 ranges (inclusive, ascending, disjoint) given to `country`.
+    pub fn v6_ranges(&self, country: CountryCode) -> Vec<RangeInclusive<Ipv6Addr>> {
+        self.v6
+            .ranges_of(country, u128::MAX)
+            .map(|(s, e)| Ipv6Addr::from(s)..=Ipv6Addr::from(e))
+            .collect()
     }
 
     /// Serialises the table in the format described in the module docs.
@@ -538,6 +574,47 @@ mod tests {
         let (t, _) = table(&[("10.0.0.0/9", "US"), ("10.128.0.0/9", "US")]);
         // One US segment and the gap after it; the leading gap is implicit.
         assert_eq!(t.segment_counts(), (2, 0));
+    }
+
+    #[test]
+    fn ranges_of_a_country_cover_exactly_its_addresses() {
+        let (t, _) = table(&[
+            ("1.0.0.0/24", "AU"),
+            ("1.0.1.0/24", "CN"),
+            ("1.0.4.0/22", "AU"),
+            ("255.255.255.0/24", "AU"),
+            ("2a00::/16", "DE"),
+            ("ffff::/16", "DE"),
+        ]);
+        let au = t.v4_ranges(cc("AU"));
+        let want = [
+            "1.0.0.0",
+            "1.0.0.255",
+            "1.0.4.0",
+            "1.0.7.255",
+            "255.255.255.0",
+            "255.255.255.255",
+        ]
+        .map(|a| a.parse::<Ipv4Addr>().unwrap());
+        assert_eq!(
+            au,
+            vec![want[0]..=want[1], want[2]..=want[3], want[4]..=want[5]]
+        );
+        assert_eq!(t.v4_ranges(cc("CN")).len(), 1);
+        assert!(t.v4_ranges(cc("US")).is_empty());
+        let de = t.v6_ranges(cc("DE"));
+        assert_eq!(de.len(), 2);
+        assert_eq!(*de[1].end(), Ipv6Addr::from(u128::MAX));
+        assert_eq!(
+            *de[0].end(),
+            "2a00:ffff:ffff:ffff:ffff:ffff:ffff:ffff"
+                .parse::<Ipv6Addr>()
+                .unwrap()
+        );
+        for r in &au {
+            assert_eq!(t.get_v4(*r.start()), Some(cc("AU")));
+            assert_eq!(t.get_v4(*r.end()), Some(cc("AU")));
+        }
     }
 
     #[test]

@@ -168,3 +168,23 @@ fn read_prefixes(path: &Path) -> Vec<IpNet> {
         })
         .collect()
 }
+
+#[test]
+fn a_countrys_ranges_geolocate_to_it_at_both_ends() {
+    let db = GeoDb::builtin();
+    let cn = CountryCode::parse("CN").unwrap();
+    let ranges = builtin_table().v4_ranges(cn);
+    assert!(ranges.len() > 1_000, "{} CN ranges", ranges.len());
+    let size: u64 = ranges
+        .iter()
+        .map(|r| u64::from(u32::from(*r.end()) - u32::from(*r.start())) + 1)
+        .sum();
+    // China holds about 340 million IPv4 addresses.
+    assert!((300_000_000..400_000_000).contains(&size), "{size}");
+    for r in ranges.iter().step_by(97) {
+        for ip in [*r.start(), *r.end()] {
+            assert_eq!(db.country(IpAddr::V4(ip)), Some(cn), "{ip}");
+        }
+    }
+    assert!(!builtin_table().v6_ranges(cn).is_empty());
+}

@@ -9,7 +9,8 @@ pub fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_borderscope"));
     c.env_remove("BORDERSCOPE_STORE")
         .env_remove("BORDERSCOPE_MMDB")
-        .env_remove("BORDERSCOPE_INTERNAL");
+        .env_remove("BORDERSCOPE_INTERNAL")
+        .env_remove("BORDERSCOPE_INTERNAL_COUNTRY");
     c
 }
 

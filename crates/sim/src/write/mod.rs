@@ -1,0 +1,5 @@
+//! The writers: one module per kind of file.
+
+pub mod feeds;
+pub mod netflow;
+pub mod text;

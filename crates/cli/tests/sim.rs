@@ -14,7 +14,7 @@ use common::run;
 fn csv(store: &Path, sql: &str) -> Vec<Vec<String>> {
     let o = run(
         store,
-        &["--internal-country", "CN", "query", "--format", "csv", sql],
+        &["--country", "CN", "query", "--format", "csv", sql],
     );
     String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -65,7 +65,7 @@ fn the_small_world_through_ingest_and_the_detectors() {
             &format!("{w}/feeds/c2-domains.txt"),
         ],
     );
-    run(&store, &["--internal-country", "CN", "detect", "c2"]);
+    run(&store, &["--country", "CN", "detect", "c2"]);
     run(&store, &["detect", "backdoor"]);
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(world.join("truth.json")).unwrap()).unwrap();

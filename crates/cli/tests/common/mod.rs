@@ -10,7 +10,8 @@ pub fn bin() -> Command {
     c.env_remove("BORDERSCOPE_STORE")
         .env_remove("BORDERSCOPE_MMDB")
         .env_remove("BORDERSCOPE_INTERNAL")
-        .env_remove("BORDERSCOPE_INTERNAL_COUNTRY");
+        .env_remove("BORDERSCOPE_COUNTRY")
+        .env_remove("BORDERSCOPE_CONSTITUENCY");
     c
 }
 

@@ -27,7 +27,7 @@ const PAGES: &[&str] = &[
 ];
 
 pub fn browser(rng: &mut Rng) -> &'static str {
-    rng.pick(BROWSERS)
+    *rng.pick(BROWSERS)
 }
 
 /// Sessions and pollers of every machine on the watched networks.

@@ -138,7 +138,7 @@ impl Capture {
         }
         sets.resize(sets.len() + padded - (4 + body), 0);
         // Options data: the sampler, random 1-in-N.
-        let record = 4 + 1 + 1 + 4;
+        let record: usize = 4 + 1 + 1 + 4;
         let padded = (4 + record).div_ceil(4) * 4;
         put16(&mut sets, OPTIONS_TEMPLATE);
         put16(&mut sets, padded as u16);

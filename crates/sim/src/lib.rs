@@ -201,7 +201,7 @@ fn write_day(
             text::DNS_FIELDS,
             text::DNS_TYPES,
             &day.dns,
-            |w, r| text::dns_row(w, r),
+            text::dns_row,
         )?;
         files += 1;
     }
@@ -213,7 +213,7 @@ fn write_day(
             text::HTTP_FIELDS,
             text::HTTP_TYPES,
             &day.http,
-            |w, r| text::http_row(w, r),
+            text::http_row,
         )?;
         files += 1;
     }
@@ -225,7 +225,7 @@ fn write_day(
             text::SSL_FIELDS,
             text::SSL_TYPES,
             &day.ssl,
-            |w, r| text::ssl_row(w, r),
+            text::ssl_row,
         )?;
         files += 1;
     }

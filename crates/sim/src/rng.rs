@@ -34,14 +34,14 @@ impl Rng {
         Rng(h)
     }
 
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         mix(self.0)
     }
 
     /// Uniform in `0..n` (0 when `n` is 0).
     pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
     }
 
     /// Uniform index into a collection of `n` items.
@@ -56,7 +56,7 @@ impl Rng {
 
     /// Uniform in `[0, 1)`.
     pub fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
     pub fn chance(&mut self, p: f64) -> bool {
@@ -155,13 +155,13 @@ mod tests {
 
     #[test]
     fn derived_streams_differ_and_repeat() {
-        let a: Vec<u64> = (0..4).map(|_| Rng::derive(7, &[1, 2]).next()).collect();
+        let a: Vec<u64> = (0..4).map(|_| Rng::derive(7, &[1, 2]).next_u64()).collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
         assert_ne!(
-            Rng::derive(7, &[1, 2]).next(),
-            Rng::derive(7, &[2, 1]).next()
+            Rng::derive(7, &[1, 2]).next_u64(),
+            Rng::derive(7, &[2, 1]).next_u64()
         );
-        assert_ne!(Rng::derive(7, &[1]).next(), Rng::derive(8, &[1]).next());
+        assert_ne!(Rng::derive(7, &[1]).next_u64(), Rng::derive(8, &[1]).next_u64());
     }
 
     #[test]

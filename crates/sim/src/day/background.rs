@@ -27,7 +27,7 @@ const PAGES: &[&str] = &[
 ];
 
 pub fn browser(rng: &mut Rng) -> &'static str {
-    *rng.pick(BROWSERS)
+    BROWSERS[rng.index(BROWSERS.len())]
 }
 
 /// Sessions and pollers of every machine on the watched networks.
@@ -237,7 +237,7 @@ pub fn netflow(g: &mut Gen) {
                     end_ms,
                     src: host,
                     dst: server,
-                    src_p: ephemeral(rng.next()),
+                    src_p: ephemeral(rng.next_u64()),
                     dst_p: port,
                     proto: TCP,
                     tcp_flags: flags,
@@ -252,7 +252,7 @@ pub fn netflow(g: &mut Gen) {
                     src: server,
                     dst: host,
                     src_p: port,
-                    dst_p: ephemeral(rng.next()),
+                    dst_p: ephemeral(rng.next_u64()),
                     proto: TCP,
                     tcp_flags: ACK | PSH,
                     packets,
@@ -269,7 +269,7 @@ pub fn netflow(g: &mut Gen) {
                     end_ms: start_ms,
                     src: host,
                     dst: resolver,
-                    src_p: ephemeral(rng.next()),
+                    src_p: ephemeral(rng.next_u64()),
                     dst_p: 53,
                     proto: UDP,
                     tcp_flags: 0,

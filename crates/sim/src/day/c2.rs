@@ -360,9 +360,9 @@ fn record(
         _ => rng.between(52, 52 + t.request.1.min(1_400)),
     };
     let (src, dst, src_p, dst_p) = if direction == 0 {
-        (host, server, ephemeral(rng.next()), port)
+        (host, server, ephemeral(rng.next_u64()), port)
     } else {
-        (server, host, port, ephemeral(rng.next()))
+        (server, host, port, ephemeral(rng.next_u64()))
     };
     Record {
         start_ms,

@@ -48,7 +48,7 @@ pub struct Gen<'w> {
 
 impl Gen<'_> {
     pub fn uid(&mut self) -> u64 {
-        self.uids.next()
+        self.uids.next_u64()
     }
 
     pub fn seed(&self) -> u64 {
@@ -169,6 +169,7 @@ pub fn syn_only(ts: i64, uid: u64, orig: Ipv4Addr, resp: Ipv4Addr, resp_p: u16) 
 }
 
 /// A UDP exchange (one datagram each way).
+#[allow(clippy::too_many_arguments)]
 pub fn udp(
     ts: i64,
     uid: u64,

@@ -146,7 +146,7 @@ fn visitors(g: &mut Gen, rng: &mut Rng, site: &Site) {
         let stem = *rng.pick(pages(site.platform));
         let mut r = request(site, ts, client, "GET", stem);
         r.user_agent = if crawler {
-            *rng.pick(CRAWLERS)
+            CRAWLERS[rng.index(CRAWLERS.len())]
         } else {
             super::background::browser(rng)
         };

@@ -256,7 +256,7 @@ pub fn c2_domain(rng: &mut Rng) -> String {
     let n = 2 + rng.below(3);
     let mut label = String::new();
     for _ in 0..n {
-        label.push_str(*rng.pick(SYLLABLES));
+        label.push_str(SYLLABLES[rng.index(SYLLABLES.len())]);
     }
     let prefix = *rng.pick(&["", "", "cdn.", "api.", "update.", "static."]);
     format!("{prefix}{label}.{}", rng.pick(C2_TLDS))

@@ -152,9 +152,8 @@ impl World {
         if country == self.plan.target {
             return Ok(&self.home);
         }
-        if !self.pools.contains_key(&country) {
-            let pool = Pool::country(country)?;
-            self.pools.insert(country, pool);
+        if let std::collections::btree_map::Entry::Vacant(e) = self.pools.entry(country) {
+            e.insert(Pool::country(country)?);
         }
         self.pools
             .get(&country)

@@ -95,7 +95,8 @@ impl Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Ingest the built-in sample telemetry into a fresh store and summarise it.
+    /// Simulate a small world, ingest it, run every detector and print the
+    /// cross-border report beside the simulator's truth (HTML and JSON too).
     Demo(demo::Args),
     /// Ingest log files or folders into the store.
     Ingest(ingest::Args),

@@ -94,9 +94,7 @@ pub async fn run(functions: FunctionContext, args: &Args) -> Result<ExitCode> {
     // counts its truth with it; other geolocation data would move some
     // addresses to other countries and the comparison would mean nothing.
     // The defended country's addresses are the constituency's.
-    let constituency = (*functions.constituency)
-        .clone()
-        .with_country(Some(target));
+    let constituency = (*functions.constituency).clone().with_country(Some(target));
     let mut functions = functions;
     functions.geo = Arc::new(GeoDb::builtin());
     functions.constituency = Arc::new(constituency);
@@ -162,7 +160,10 @@ pub async fn run(functions: FunctionContext, args: &Args) -> Result<ExitCode> {
     .await
     .context("detect c2")?;
 
-    step(5, "detecting phishing and backdoors (detect phishing, detect backdoor)");
+    step(
+        5,
+        "detecting phishing and backdoors (detect phishing, detect backdoor)",
+    );
     let phishing = crate::phishing::DetectArgs {
         from: None,
         to: None,
@@ -269,7 +270,8 @@ struct Truth {
 impl Truth {
     fn read(path: &Path) -> Result<Truth> {
         let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        serde_json::from_slice(&bytes).with_context(|| format!("{} is not a truth file", path.display()))
+        serde_json::from_slice(&bytes)
+            .with_context(|| format!("{} is not a truth file", path.display()))
     }
 }
 
@@ -315,9 +317,7 @@ fn why(figure: &str, truth: u64, report: Option<u64>) -> &'static str {
         return BACKDOOR_ATTACKS;
     }
     if report > truth {
-        return match figure {
-            _ => "more than the truth: a finding the simulator did not plant (see planted/ and explain)",
-        };
+        return "more than the truth: a finding the simulator did not plant (see planted/ and explain)";
     }
     match figure {
         "c2_servers" => "servers with beacons alone (TLS to a name no feed lists, nothing else): a beacon alone is not control unless --beacon-alone",

@@ -12,10 +12,7 @@ use common::run;
 
 /// `borderscope query --format csv`, without the header.
 fn csv(store: &Path, sql: &str) -> Vec<Vec<String>> {
-    let o = run(
-        store,
-        &["--country", "CN", "query", "--format", "csv", sql],
-    );
+    let o = run(store, &["--country", "CN", "query", "--format", "csv", sql]);
     String::from_utf8_lossy(&o.stdout)
         .lines()
         .skip(1)

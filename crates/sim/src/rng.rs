@@ -161,7 +161,10 @@ mod tests {
             Rng::derive(7, &[1, 2]).next_u64(),
             Rng::derive(7, &[2, 1]).next_u64()
         );
-        assert_ne!(Rng::derive(7, &[1]).next_u64(), Rng::derive(8, &[1]).next_u64());
+        assert_ne!(
+            Rng::derive(7, &[1]).next_u64(),
+            Rng::derive(8, &[1]).next_u64()
+        );
     }
 
     #[test]

@@ -22,15 +22,11 @@ enum Bound {
     Exact,
     /// At least this share of the truth, never more than the truth.
     AtLeast(f64),
-    /// Within this many of the truth either way: the figure has a cause
-    /// for more and one for fewer (backdoor attacks).
-    Within(u64),
 }
 
 /// Measured on seed 1 (truth → report): c2_servers 19 → 17, c2_hosts 83 →
 /// 58, phishing 4/11/141 exact, backdoor_ips 5 exact, backdoor_websites
-/// 5 → 4, backdoor_attacks 82 → 64 (20 through the missed webshell, +2
-/// from abroad through a webshell planted from inside the country).
+/// 5 → 4, backdoor_attacks 84 → 64 (the 20 through the missed webshell).
 const BOUNDS: [(&str, Bound); 8] = [
     ("c2_servers", Bound::AtLeast(0.85)),
     ("c2_hosts", Bound::AtLeast(0.65)),
@@ -39,7 +35,7 @@ const BOUNDS: [(&str, Bound); 8] = [
     ("phishing_operations", Bound::Exact),
     ("backdoor_ips", Bound::Exact),
     ("backdoor_websites", Bound::AtLeast(0.75)),
-    ("backdoor_attacks", Bound::Within(20)),
+    ("backdoor_attacks", Bound::AtLeast(0.75)),
 ];
 
 #[test]
@@ -84,7 +80,6 @@ fn the_demo_reports_the_simulated_world_close_to_its_truth() {
         let ok = match bound {
             Bound::Exact => r == t,
             Bound::AtLeast(share) => r <= t && r as f64 >= share * t as f64,
-            Bound::Within(n) => r.abs_diff(t) <= *n,
         };
         if !ok {
             failures.push(format!("{key}: truth {t}, report {r}"));

@@ -294,7 +294,7 @@ fn write_truth(
         "Distinct by IP address: a machine that changed address (DHCP) counts once per address.".to_string(),
         "A control relation is a flow record (Zeek conn or NetFlow/IPFIX) or a Suricata alert between a target host and a planted control server outside the target; fast-flux proxies the hosts connected to count as servers.".to_string(),
         "Phishing operations are DNS look-ups, HTTP requests and TLS sessions by target clients naming the domain of a counted page, attributed to the country of the address they resolved or reached.".to_string(),
-        "Backdoor attacks are requests with a status below 400 to a webshell of a counted website from an address outside the target, attributed to that address's country.".to_string(),
+        "Backdoor attacks are requests with a status below 400 to a webshell in a website hosted in the target from an address outside the target, whoever planted it, attributed to that address's country.".to_string(),
     ];
     if let Some(n) = &world.phishing.note {
         notes.push(n.clone());

@@ -18,8 +18,11 @@
 //! - `backdoor_ips`: addresses outside the target that made the first
 //!   request reaching a webshell (its upload, when shown, came from the
 //!   same address) in a target website; `backdoor_websites`: those sites;
-//!   `backdoor_attacks`: requests with a status below 400 to a webshell of
-//!   those sites from addresses outside the target (by their country).
+//!   `backdoor_attacks`: requests with a status below 400 to a webshell in
+//!   a website hosted in the target, from addresses outside the target (by
+//!   their country), whoever planted the webshell — the report's
+//!   definition: an attack from abroad through a webshell planted from
+//!   inside is still an attack from abroad.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::Ipv4Addr;
@@ -350,8 +353,11 @@ impl Truth {
         }
         total.backdoor_ips = all_ips.len() as u64;
         total.backdoor_websites = all_sites.len() as u64;
-        for site in &all_sites {
-            for (&cc, &n) in self.attacks.get(*site).into_iter().flatten() {
+        for (site, per_country) in &self.attacks {
+            if self.site_country.get(site).copied().flatten() != Some(self.target) {
+                continue;
+            }
+            for (&cc, &n) in per_country {
                 by.entry(cc).or_default().backdoor_attacks += n;
                 total.backdoor_attacks += n;
             }

@@ -373,7 +373,7 @@ fn figure_sql(target: &str, window: &str) -> Vec<(&'static str, String, String)>
            WHERE ip_country(client_ip) <> {t} AND ip_country(server_ip) = {t}), \
          attacks AS ( \
            SELECT ip_country(client_ip) AS cc FROM reach \
-           WHERE site IN (SELECT site FROM implanted) AND ip_country(client_ip) <> {t})"
+           WHERE ip_country(server_ip) = {t} AND ip_country(client_ip) <> {t})"
     );
     vec![
         (

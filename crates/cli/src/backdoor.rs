@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use borderscope_engine::{Engine, FunctionContext};
+use borderscope_engine::{Engine, FunctionContext, Runner};
 use borderscope_store::Store;
 use borderscope_webshell::backdoor::{self, findings, BackdoorConfig};
 
@@ -18,18 +18,23 @@ pub struct DetectArgs {
     pub threshold: f64,
 }
 
-async fn engine(store: &Path, functions: FunctionContext) -> Result<Engine> {
+async fn engine(store: &Path, functions: FunctionContext, runner: &Runner) -> Result<Engine> {
     let store = Store::open(store).await?;
     findings::ensure_tables(&store).await?;
-    Engine::over(store, functions).await
+    Engine::over_on(store, functions, runner).await
 }
 
 fn rows(b: &[datafusion::arrow::array::RecordBatch]) -> usize {
     b.iter().map(|x| x.num_rows()).sum()
 }
 
-pub async fn detect(store: &Path, functions: FunctionContext, a: &DetectArgs) -> Result<ExitCode> {
-    let engine = engine(store, functions).await?;
+pub async fn detect(
+    store: &Path,
+    functions: FunctionContext,
+    runner: &Runner,
+    a: &DetectArgs,
+) -> Result<ExitCode> {
+    let engine = engine(store, functions, runner).await?;
     let config = BackdoorConfig {
         threshold: a.threshold,
         ..BackdoorConfig::default()
@@ -46,7 +51,7 @@ pub async fn detect(store: &Path, functions: FunctionContext, a: &DetectArgs) ->
     if let Some(r) = report {
         println!("stored as batch {}", r.batch_id);
     }
-    let engine = Engine::over(engine.store().clone(), engine.functions().clone()).await?;
+    let engine = engine.reopen().await?;
     let top = engine
         .sql(
             "SELECT b.site, b.path, b.first_seen, round(b.score, 3) AS score, b.evidence, \
@@ -67,11 +72,12 @@ fn quote(s: &str) -> String {
 pub async fn explain(
     store: &Path,
     functions: FunctionContext,
+    runner: &Runner,
     site: &str,
     path: &str,
     limit: usize,
 ) -> Result<ExitCode> {
-    let engine = engine(store, functions).await?;
+    let engine = engine(store, functions, runner).await?;
     let s = quote(&site.to_ascii_lowercase());
     let p = quote(&format!("/{}", path.trim_start_matches('/')));
     let key = format!("site = {s} AND path = {p}");

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use borderscope_detect::c2::{self, C2Config};
-use borderscope_engine::{Engine, FunctionContext};
+use borderscope_engine::{Engine, FunctionContext, Runner};
 use borderscope_store::Store;
 
 use crate::output::{self, Format};
@@ -83,7 +83,11 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
 }
 
 /// Opens the store for detection: the tables detectors read and write exist.
-pub async fn engine_for_detection(store: &Path, functions: FunctionContext) -> Result<Engine> {
+pub async fn engine_for_detection(
+    store: &Path,
+    functions: FunctionContext,
+    runner: &Runner,
+) -> Result<Engine> {
     let store = Store::open(store).await?;
     store
         .ensure_table(
@@ -93,16 +97,23 @@ pub async fn engine_for_detection(store: &Path, functions: FunctionContext) -> R
         )
         .await?;
     c2::findings::ensure_tables(&store).await?;
-    Engine::over(store, functions).await
+    Engine::over_on(store, functions, runner).await
 }
 
-pub async fn run(store: &Path, functions: FunctionContext, cmd: &Command) -> Result<ExitCode> {
+pub async fn run(
+    store: &Path,
+    functions: FunctionContext,
+    runner: &Runner,
+    cmd: &Command,
+) -> Result<ExitCode> {
     let args = match cmd {
         Command::C2(args) => args,
-        Command::Backdoor(a) => return crate::backdoor::detect(store, functions, a).await,
-        Command::Phishing(a) => return crate::phishing::detect(store, functions, a).await,
+        Command::Backdoor(a) => return crate::backdoor::detect(store, functions, runner, a).await,
+        Command::Phishing(a) => {
+            return crate::phishing::detect(store, functions, runner, a).await
+        }
     };
-    let engine = engine_for_detection(store, functions).await?;
+    let engine = engine_for_detection(store, functions, runner).await?;
     let findings = c2::detect(engine.ctx(), &args.config()?).await?;
     let report = c2::findings::store_findings(engine.store(), &findings, "detect c2").await?;
     let rows =
@@ -125,7 +136,7 @@ pub async fn run(store: &Path, functions: FunctionContext, cmd: &Command) -> Res
         println!("allow-list applied: no pair kept out");
     }
     // A new snapshot, so the table shows the findings just committed.
-    let engine = Engine::over(engine.store().clone(), engine.functions().clone()).await?;
+    let engine = engine.reopen().await?;
     let top = engine
         .sql("SELECT ip, hosts, flows, round(score, 3) AS score, evidence, family, ports, ip_country(ip) AS country \
               FROM c2_servers ORDER BY hosts DESC, score DESC, ip LIMIT 20")
@@ -177,6 +188,7 @@ fn quote(s: &str) -> String {
 pub async fn explain(
     store: &Path,
     functions: FunctionContext,
+    runner: &Runner,
     cmd: &ExplainCommand,
 ) -> Result<ExitCode> {
     let (server, host, limit) = match cmd {
@@ -186,14 +198,14 @@ pub async fn explain(
             limit,
         } => (server, host, limit),
         ExplainCommand::Backdoor { site, path, limit } => {
-            return crate::backdoor::explain(store, functions, site, path, *limit).await
+            return crate::backdoor::explain(store, functions, runner, site, path, *limit).await
         }
         ExplainCommand::Phishing { url, brands, limit } => {
-            return crate::phishing::explain(store, functions, url, brands.as_deref(), *limit)
+            return crate::phishing::explain(store, functions, runner, url, brands.as_deref(), *limit)
                 .await
         }
     };
-    let engine = engine_for_detection(store, functions).await?;
+    let engine = engine_for_detection(store, functions, runner).await?;
     let server_ip: std::net::IpAddr = server
         .parse()
         .with_context(|| format!("{server:?} is not an IP address"))?;

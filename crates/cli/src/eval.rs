@@ -115,7 +115,12 @@ async fn evaluate(
     if !intel.is_empty() {
         borderscope_intel::load(&store, intel, &Default::default()).await?;
     }
-    let engine = crate::detect::engine_for_detection(scratch.path(), functions.clone()).await?;
+    let engine = crate::detect::engine_for_detection(
+        scratch.path(),
+        functions.clone(),
+        &borderscope_engine::Runner::Embedded,
+    )
+    .await?;
     let findings = c2::detect(engine.ctx(), &c2::C2Config::default()).await?; // built-in allow-list
     c2::findings::store_findings(&store, &findings, "eval c2").await?;
     let engine = Engine::over(store, functions).await?;

@@ -1,6 +1,7 @@
 //! `borderscope`: the command line over the pipeline's crates.
 
 mod backdoor;
+mod cluster;
 mod demo;
 mod detect;
 mod eval;
@@ -69,11 +70,26 @@ struct Cli {
     #[arg(long, global = true, env = "BORDERSCOPE_CONSTITUENCY")]
     constituency: Option<PathBuf>,
 
+    /// Run the plans of query, summary, detect, explain and report on the
+    /// Apache DataFusion Ballista cluster whose scheduler is here
+    /// (df://HOST:PORT; see `borderscope cluster`). The store must be on
+    /// storage every cluster process sees at the same path.
+    #[arg(long, global = true, env = "BORDERSCOPE_CLUSTER")]
+    cluster: Option<borderscope_engine::ClusterUrl>,
+
     #[command(subcommand)]
     command: Command,
 }
 
 impl Cli {
+    /// Where plans run: embedded, or on the cluster given by `--cluster`.
+    fn runner(&self) -> borderscope_engine::Runner {
+        match &self.cluster {
+            Some(url) => borderscope_engine::Runner::Cluster(url.clone()),
+            None => borderscope_engine::Runner::Embedded,
+        }
+    }
+
     /// Geolocation, constituency and the built-in brand registry for the
     /// SQL functions (`detect phishing --brands` replaces the registry).
     fn functions(&self) -> anyhow::Result<borderscope_engine::FunctionContext> {
@@ -149,26 +165,48 @@ enum Command {
         #[command(subcommand)]
         command: geo::Command,
     },
+    /// Run a Ballista scheduler or executor with borderscope's SQL functions,
+    /// for `--cluster`.
+    Cluster {
+        #[command(subcommand)]
+        command: cluster::Command,
+    },
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let runner = cli.runner();
+    let on_cluster = matches!(
+        cli.command,
+        Command::Summary(_)
+            | Command::Query(_)
+            | Command::Detect { .. }
+            | Command::Explain { .. }
+            | Command::Report(_)
+            | Command::Cluster { .. }
+    );
+    if let (Some(url), false) = (&cli.cluster, on_cluster) {
+        eprintln!("note: --cluster {url} is not used by this command; it runs in this process");
+    }
     match cli.command {
         Command::Demo(ref a) => demo::run(cli.functions()?, a).await,
         Command::Ingest(ref a) => ingest::run(&cli.store, a).await,
-        Command::Summary(ref a) => query::summary(&cli.store, cli.functions()?, a).await,
-        Command::Query(ref a) => query::run(&cli.store, cli.functions()?, a).await,
+        Command::Summary(ref a) => query::summary(&cli.store, cli.functions()?, &runner, a).await,
+        Command::Query(ref a) => query::run(&cli.store, cli.functions()?, &runner, a).await,
         Command::Intel { ref command } => intel::run(&cli.store, command).await,
-        Command::Detect { ref command } => detect::run(&cli.store, cli.functions()?, command).await,
+        Command::Detect { ref command } => {
+            detect::run(&cli.store, cli.functions()?, &runner, command).await
+        }
         Command::Explain { ref command } => {
-            detect::explain(&cli.store, cli.functions()?, command).await
+            detect::explain(&cli.store, cli.functions()?, &runner, command).await
         }
         Command::Eval { ref command } => eval::run(cli.functions()?, command).await,
         Command::ScanWeb(ref a) => webshell::scan_web(&cli.store, a).await,
         Command::Phish { ref command } => phishing::run(&cli.store, command).await,
         Command::Score { ref command } => phish::score(command),
-        Command::Report(ref a) => report::run(&cli.store, cli.functions()?, a).await,
+        Command::Report(ref a) => report::run(&cli.store, cli.functions()?, &runner, a).await,
         Command::Simulate(ref a) => simulate::run(a),
         Command::Geo { ref command } => geo::run(&cli.mmdb, command),
+        Command::Cluster { ref command } => cluster::run(cli.functions()?, command).await,
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
-use borderscope_engine::{Engine, FunctionContext};
+use borderscope_engine::{Engine, FunctionContext, Runner};
 use borderscope_phish::candidates::ReadOptions;
 use borderscope_phish::load::FileOutcome;
 use borderscope_phish::page::PageScorer;
@@ -118,17 +118,22 @@ fn with_brands(functions: FunctionContext, brands: Option<&Path>) -> Result<Func
     })
 }
 
-async fn engine(store: &Path, functions: FunctionContext) -> Result<Engine> {
+async fn engine(store: &Path, functions: FunctionContext, runner: &Runner) -> Result<Engine> {
     let store = Store::open(store).await?;
     findings::ensure_tables(&store).await?;
-    Engine::over(store, functions).await
+    Engine::over_on(store, functions, runner).await
 }
 
 fn rows(b: &[datafusion::arrow::array::RecordBatch]) -> usize {
     b.iter().map(|x| x.num_rows()).sum()
 }
 
-pub async fn detect(store: &Path, functions: FunctionContext, a: &DetectArgs) -> Result<ExitCode> {
+pub async fn detect(
+    store: &Path,
+    functions: FunctionContext,
+    runner: &Runner,
+    a: &DetectArgs,
+) -> Result<ExitCode> {
     let functions = with_brands(functions, a.brands.as_deref())?;
     let evidence = match &a.pages {
         Some(dir) => {
@@ -146,7 +151,7 @@ pub async fn detect(store: &Path, functions: FunctionContext, a: &DetectArgs) ->
         }
         None => Vec::new(),
     };
-    let engine = engine(store, functions).await?;
+    let engine = engine(store, functions, runner).await?;
     let config = PhishConfig {
         from: a.from,
         to: a.to,
@@ -159,7 +164,7 @@ pub async fn detect(store: &Path, functions: FunctionContext, a: &DetectArgs) ->
         println!("stored as batch {}", r.batch_id);
     }
     // A new snapshot, so the tables show the findings just committed.
-    let engine = Engine::over(engine.store().clone(), engine.functions().clone()).await?;
+    let engine = engine.reopen().await?;
     let totals = engine
         .sql(
             "SELECT (SELECT COUNT(DISTINCT url) FROM phish_pages) AS pages, \
@@ -195,12 +200,13 @@ fn quote(s: &str) -> String {
 pub async fn explain(
     store: &Path,
     functions: FunctionContext,
+    runner: &Runner,
     url: &str,
     brands: Option<&Path>,
     limit: usize,
 ) -> Result<ExitCode> {
     let functions = with_brands(functions, brands)?;
-    let engine = engine(store, functions).await?;
+    let engine = engine(store, functions, runner).await?;
     let u = quote(url.trim());
     // A bare host name is also the key of its pages, whatever their URLs.
     let d = quote(&url.trim().trim_end_matches('.').to_lowercase());

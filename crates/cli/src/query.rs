@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
-use borderscope_engine::{summary, Engine, FunctionContext};
+use borderscope_engine::{summary, Engine, FunctionContext, Runner};
 
 use crate::output::{self, Format};
 
@@ -26,8 +26,13 @@ pub struct SummaryArgs {
     pub show_sql: bool,
 }
 
-pub async fn run(store: &Path, functions: FunctionContext, args: &Args) -> Result<ExitCode> {
-    let engine = Engine::open(store, functions).await?;
+pub async fn run(
+    store: &Path,
+    functions: FunctionContext,
+    runner: &Runner,
+    args: &Args,
+) -> Result<ExitCode> {
+    let engine = Engine::open_on(store, functions, runner).await?;
     let batches = engine.sql(&args.sql).await?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -39,9 +44,10 @@ pub async fn run(store: &Path, functions: FunctionContext, args: &Args) -> Resul
 pub async fn summary(
     store: &Path,
     functions: FunctionContext,
+    runner: &Runner,
     args: &SummaryArgs,
 ) -> Result<ExitCode> {
-    let engine = Engine::open(store, functions).await?;
+    let engine = Engine::open_on(store, functions, runner).await?;
     print_summary(&engine, args.show_sql).await?;
     Ok(ExitCode::SUCCESS)
 }

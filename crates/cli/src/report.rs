@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use borderscope_engine::{Engine, FunctionContext};
+use borderscope_engine::{Engine, FunctionContext, Runner};
 use borderscope_geo::CountryCode;
 use borderscope_report::render::{self, Format};
 use borderscope_report::{Period, Request};
@@ -58,9 +58,14 @@ pub struct Args {
     pub brands: Option<PathBuf>,
 }
 
-pub async fn run(store: &Path, functions: FunctionContext, args: &Args) -> Result<ExitCode> {
+pub async fn run(
+    store: &Path,
+    functions: FunctionContext,
+    runner: &Runner,
+    args: &Args,
+) -> Result<ExitCode> {
     let request = request(&functions, args)?;
-    let engine = Engine::open(store, functions).await?;
+    let engine = Engine::open_on(store, functions, runner).await?;
     let report = borderscope_report::build(&engine, &request).await?;
     match &args.output {
         Some(path) => {

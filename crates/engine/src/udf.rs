@@ -20,6 +20,7 @@ use datafusion::arrow::array::{Array, ArrayRef, BooleanArray, Int64Array, String
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{exec_err, Result, ScalarValue};
+use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{
     AggregateUDF, ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
     TypeSignature, Volatility,
@@ -261,6 +262,68 @@ impl FunctionContext {
     }
 }
 
+impl FunctionContext {
+    /// What the functions answer from, in words: the `.mmdb` files (type
+    /// and file name), whether the built-in registry data follows, and the
+    /// constituency. Two processes whose descriptions are equal give the
+    /// same answers; a cluster compares them so that a scheduler or an
+    /// executor started with other `--mmdb`/`--country`/`--internal`
+    /// options fails a query instead of answering it differently.
+    pub fn describe(&self) -> String {
+        let mmdbs: Vec<String> = self
+            .geo
+            .mmdb_sources()
+            .iter()
+            .map(|m| {
+                let name = m
+                    .path()
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                format!("{} ({name})", m.database_type())
+            })
+            .collect();
+        let c = &self.constituency;
+        let mut networks: Vec<String> = c.networks.iter().map(|n| n.to_string()).collect();
+        networks.sort();
+        networks.dedup();
+        let mut domains = c.domains.clone();
+        domains.sort();
+        domains.dedup();
+        let mut sources = mmdbs;
+        if self.geo.has_builtin() {
+            sources.push("built-in registry data".into());
+        }
+        // The brand registry as a digest: its Debug text is deterministic
+        // (vectors only), and std's default hasher has fixed keys.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        format!("{:?}", self.phish.registry().brands()).hash(&mut h);
+        format!(
+            "geolocation [{}]; constituency: country {}, reserved ranges {}, networks [{}], domains [{}]; brands: {} (digest {:016x})",
+            sources.join(", "),
+            c.country.map(|cc| cc.as_str().to_string()).unwrap_or_else(|| "none".into()),
+            if c.reserved { "internal" } else { "external" },
+            networks.join(" "),
+            domains.join(" "),
+            self.phish.registry().len(),
+            h.finish(),
+        )
+    }
+}
+
+/// Names of the functions whose answers depend on the [`FunctionContext`]
+/// (geolocation or constituency); the others are pure.
+pub fn stateful_function_names() -> [&'static str; 6] {
+    [
+        IpFnKind::Country.name(),
+        IpFnKind::Asn.name(),
+        IpFnKind::AsnOrg.name(),
+        IpFnKind::Internal.name(),
+        "phish_score",
+        "phish_brand",
+    ]
+}
+
 /// Every borderscope scalar function.
 pub fn scalar_udfs(f: &FunctionContext) -> Vec<ScalarUDF> {
     [
@@ -282,12 +345,27 @@ pub fn aggregate_udfs() -> Vec<AggregateUDF> {
     vec![borderscope_detect::c2::beacon::beacon_udaf()]
 }
 
-/// Registers every borderscope function in a session.
-pub fn register_udfs(ctx: &SessionContext, f: &FunctionContext) {
+/// Registers every borderscope function in a function registry: a
+/// `SessionState` (the embedded engine, the cluster client, the Ballista
+/// scheduler's sessions) or the registry a Ballista executor decodes plans
+/// with. This is the one list of borderscope's SQL functions; every place
+/// that runs plans registers from here, so no process can lack one.
+pub fn register_functions(
+    registry: &mut dyn FunctionRegistry,
+    f: &FunctionContext,
+) -> datafusion::common::Result<()> {
     for u in scalar_udfs(f) {
-        ctx.register_udf(u);
+        registry.register_udf(Arc::new(u))?;
     }
     for u in aggregate_udfs() {
-        ctx.register_udaf(u);
+        registry.register_udaf(Arc::new(u))?;
     }
+    Ok(())
+}
+
+/// Registers every borderscope function in a session.
+pub fn register_udfs(ctx: &SessionContext, f: &FunctionContext) -> datafusion::common::Result<()> {
+    let state = ctx.state_ref();
+    let mut state = state.write();
+    register_functions(&mut *state, f)
 }

@@ -12,7 +12,7 @@ use datafusion::prelude::SessionContext;
 
 fn ctx(geo: GeoDb) -> SessionContext {
     let ctx = SessionContext::new();
-    register_udfs(&ctx, &FunctionContext::new(Arc::new(geo)));
+    register_udfs(&ctx, &FunctionContext::new(Arc::new(geo))).unwrap();
     ctx
 }
 
@@ -142,7 +142,7 @@ async fn ip_is_internal_follows_the_constituency() {
         ),
         ..FunctionContext::new(Arc::new(GeoDb::builtin()))
     };
-    register_udfs(&ctx, &f);
+    register_udfs(&ctx, &f).unwrap();
     let got = strings(
         &ctx,
         "SELECT CAST(ip_is_internal(ip) AS VARCHAR) FROM (VALUES ('10.0.0.1'), ('198.51.100.9'), ('8.8.8.8'), ('junk')) AS t(ip)",
@@ -182,7 +182,7 @@ async fn phish_score_in_sql_is_the_registry_given_to_the_engine() {
     .unwrap();
     let f = FunctionContext::new(Arc::new(GeoDb::builtin())).with_brands(registry);
     let ctx = SessionContext::new();
-    register_udfs(&ctx, &f);
+    register_udfs(&ctx, &f).unwrap();
     let got = strings(&ctx, sql).await;
     assert_eq!(got[2], Some("Example Bank true false examplebank-secure.cn".into()));
     let brand = strings(

@@ -35,7 +35,7 @@ pub fn queries() -> Vec<(String, String)> {
         (
             "Files ingested".into(),
             "SELECT format, COUNT(*) AS files, SUM(rows_stored) AS rows_stored, SUM(rows_rejected) AS rows_rejected, SUM(rows_skipped) AS rows_skipped \
-             FROM ingests WHERE content_sha256 <> '' GROUP BY format ORDER BY files DESC".into(),
+             FROM ingests WHERE content_sha256 <> '' GROUP BY format ORDER BY files DESC, format".into(),
         ),
         (
             "Top talkers (flows by source, bytes both ways)".into(),

@@ -433,12 +433,17 @@ const RUN_ALLOWED: &str = "c2_run_allowed";
 const RUN_ALLOW_LIST: &str = "c2_run_allow_list";
 
 /// Pairs whose combined evidence reaches the threshold.
+///
+/// Lists built by `array_agg(DISTINCT ...)` come out in whatever order the
+/// hash table holds them, which depends on how rows were partitioned; they
+/// are sorted here and in [`servers_sql`] so that the stored findings are
+/// the same embedded and on a cluster.
 pub fn control_sql(c: &C2Config) -> String {
     format!(
         "SELECT server, host, MIN(port) AS port, MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen, \
                 MIN(detected_at) AS detected_at, MAX(flows) AS flows, \
                 1 - exp(SUM(ln(1 - least(score, 0.999)))) AS score, \
-                array_agg(DISTINCT kind) AS evidence, MAX(family) AS family \
+                array_sort(array_agg(DISTINCT kind)) AS evidence, MAX(family) AS family \
          FROM {RUN_EVIDENCE} WHERE server NOT IN (SELECT server FROM {RUN_ALLOWED}) \
          GROUP BY server, host \
          HAVING 1 - exp(SUM(ln(1 - least(score, 0.999)))) >= {t} AND {corroborated}",
@@ -466,8 +471,8 @@ pub fn allowed_sql(c: &C2Config) -> String {
     format!(
         "SELECT e.server, e.host, \
                 1 - exp(SUM(ln(1 - least(e.score, 0.999)))) AS score, \
-                array_to_string(array_agg(DISTINCT e.kind), ',') AS evidence, \
-                (SELECT string_agg(DISTINCT a.allowed_by, ',') FROM {RUN_ALLOWED} a WHERE a.server = e.server) AS allowed_by \
+                array_to_string(array_sort(array_agg(DISTINCT e.kind)), ',') AS evidence, \
+                (SELECT array_to_string(array_sort(array_agg(DISTINCT a.allowed_by)), ',') FROM {RUN_ALLOWED} a WHERE a.server = e.server) AS allowed_by \
          FROM {RUN_EVIDENCE} e WHERE e.server IN (SELECT server FROM {RUN_ALLOWED}) \
          GROUP BY e.server, e.host \
          HAVING 1 - exp(SUM(ln(1 - least(e.score, 0.999)))) >= {t} AND {corroborated}",
@@ -500,9 +505,9 @@ pub fn servers_sql() -> String {
         "SELECT c.server AS ip, COUNT(DISTINCT c.host) AS hosts, MIN(c.first_seen) AS first_seen, \
                 MAX(c.last_seen) AS last_seen, MAX(c.score) AS score, SUM(c.flows) AS flows, \
                 MAX(c.family) AS family, \
-                array_distinct(flatten(array_agg(c.evidence))) AS evidence, \
-                array_agg(DISTINCT c.port) FILTER (WHERE c.port IS NOT NULL) AS ports, \
-                (SELECT array_agg(DISTINCT d.query) FROM (SELECT query, unnest(answers) AS a FROM dns) d WHERE d.a = c.server) AS domains \
+                array_sort(array_distinct(flatten(array_agg(c.evidence)))) AS evidence, \
+                array_sort(array_agg(DISTINCT c.port) FILTER (WHERE c.port IS NOT NULL)) AS ports, \
+                (SELECT array_sort(array_agg(DISTINCT d.query)) FROM (SELECT query, unnest(answers) AS a FROM dns) d WHERE d.a = c.server) AS domains \
          FROM {RUN_CONTROL} c GROUP BY c.server"
     )
 }

@@ -24,7 +24,9 @@ use ballista_executor::executor_process::{start_executor_process, ExecutorProces
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
-use borderscope_engine::cluster::{executor_registry, scheduler_session, PlanCodec, StageCodec};
+use borderscope_engine::cluster::{
+    executor_registry, scheduler_session, PlanCodec, StageCodec, MAX_MESSAGE_BYTES,
+};
 use borderscope_engine::{ClusterUrl, FunctionContext};
 use datafusion::execution::TaskContext;
 use datafusion::physical_plan::metrics::MetricsSet;
@@ -130,6 +132,9 @@ async fn scheduler(functions: FunctionContext, a: &SchedulerArgs) -> Result<Exit
         external_host: advertised(&a.bind, &a.advertise)?,
         finished_job_data_clean_up_interval_seconds: a.clean_job_data_after,
         executor_timeout_seconds: a.executor_timeout,
+        grpc_server_max_decoding_message_size: MAX_MESSAGE_BYTES,
+        grpc_server_max_encoding_message_size: MAX_MESSAGE_BYTES,
+        grpc_client_max_message_size: MAX_MESSAGE_BYTES,
         // Ballista's default fills one executor's slots before the next;
         // with one scheduler its docs recommend spreading tasks evenly.
         task_distribution: TaskDistributionPolicy::RoundRobin,
@@ -211,6 +216,8 @@ async fn executor(functions: FunctionContext, a: &ExecutorArgs) -> Result<ExitCo
         scheduler_port: scheduler.port(),
         vcores: a.concurrency.unwrap_or(0),
         executor_heartbeat_interval_seconds: a.heartbeat,
+        grpc_max_decoding_message_size: MAX_MESSAGE_BYTES,
+        grpc_max_encoding_message_size: MAX_MESSAGE_BYTES,
         work_dir: Some(work_dir.to_string_lossy().into_owned()),
         override_function_registry: Some(Arc::new(registry)),
         override_logical_codec: Some(Arc::new(PlanCodec::new(functions.clone()))),

@@ -504,3 +504,51 @@ fn a_lost_executor_fails_clearly_or_changes_nothing() {
         survivor.display()
     );
 }
+
+#[test]
+fn a_simulated_world_gives_the_same_report_on_the_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world");
+    let w = world.to_str().unwrap();
+    let embedded = dir.path().join("embedded");
+    let global = ["--country", "CN"];
+    run(&embedded, &["simulate", "--out", w, "--scale", "small", "--quiet"]);
+    run(&embedded, &["ingest", "--quiet", &format!("{w}/telemetry")]);
+    run(
+        &embedded,
+        &[
+            "intel",
+            "load",
+            &format!("{w}/feeds/feodo.csv"),
+            &format!("{w}/feeds/c2-domains.txt"),
+        ],
+    );
+    run(&embedded, &["phish", "load", &format!("{w}/feeds/phishtank.csv")]);
+    let clustered = dir.path().join("clustered");
+    copy_dir(&embedded, &clustered);
+
+    let cluster = Cluster::start(dir.path(), &global, 2);
+    let url = Some(cluster.url.as_str());
+    for detector in ["c2", "backdoor", "phishing"] {
+        let here = on(&embedded, None, &global, &["detect", detector]);
+        let there = on(&clustered, url, &global, &["detect", detector]);
+        assert_eq!(
+            without_batch_id(&stdout(&here)),
+            without_batch_id(&stdout(&there)),
+            "detect {detector} differs on the cluster\n{}",
+            cluster.processes.logs()
+        );
+    }
+    let report = ["report", "--from", "2020-01-01", "--to", "2030-12-31", "--format", "json"];
+    let a = stdout(&on(&embedded, None, &global, &report));
+    let b = stdout(&on(&clustered, url, &global, &report));
+    let r: serde_json::Value = serde_json::from_str(&a).unwrap();
+    for figure in ["c2_servers", "phishing_pages", "backdoor_websites"] {
+        assert!(
+            r["figures"][figure].as_u64().unwrap_or(0) > 0,
+            "the simulated world should give {figure}: {}",
+            r["figures"]
+        );
+    }
+    assert_eq!(a, b, "report differs on the cluster\n{}", cluster.processes.logs());
+}

@@ -32,7 +32,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use ballista_core::config::BALLISTA_ADAPTIVE_PLANNER_ENABLED;
+use ballista_core::config::{BALLISTA_ADAPTIVE_PLANNER_ENABLED, BALLISTA_CLIENT_GRPC_MAX_MESSAGE_SIZE};
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_core::serde::{BallistaLogicalExtensionCodec, BallistaPhysicalExtensionCodec};
@@ -55,6 +55,11 @@ use datafusion_proto::physical_plan::{PhysicalExtensionCodec, PhysicalProtoConve
 
 use crate::udf::{register_functions, register_udfs, scalar_udfs, stateful_function_names};
 use crate::FunctionContext;
+
+/// Largest gRPC message any cluster process sends or accepts. Plans carry
+/// the detectors' staged tables (see [`PlanCodec`]), so they outgrow
+/// Ballista's default of 16 MiB long before the data does.
+pub const MAX_MESSAGE_BYTES: u32 = 512 * 1024 * 1024;
 
 /// Port a Ballista scheduler listens on unless told otherwise.
 pub const DEFAULT_SCHEDULER_PORT: u16 = 50050;
@@ -164,6 +169,7 @@ pub async fn client_context(
         // array size 33 does not equal with the stage metrics array size
         // 34"). The static planner runs the same plans to the end.
         .set_bool(BALLISTA_ADAPTIVE_PLANNER_ENABLED, false)
+        .set_usize(BALLISTA_CLIENT_GRPC_MAX_MESSAGE_SIZE, MAX_MESSAGE_BYTES as usize)
         .with_ballista_logical_extension_codec(Arc::new(PlanCodec::new(f.clone())));
     let state = SessionStateBuilder::new()
         .with_default_features()

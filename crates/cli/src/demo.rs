@@ -155,6 +155,7 @@ pub async fn run(functions: FunctionContext, args: &Args) -> Result<ExitCode> {
     crate::detect::run(
         &store_dir,
         functions.clone(),
+        &borderscope_engine::Runner::Embedded,
         &crate::detect::Command::C2(c2),
     )
     .await
@@ -174,6 +175,7 @@ pub async fn run(functions: FunctionContext, args: &Args) -> Result<ExitCode> {
     crate::detect::run(
         &store_dir,
         functions.clone(),
+        &borderscope_engine::Runner::Embedded,
         &crate::detect::Command::Phishing(phishing),
     )
     .await
@@ -184,6 +186,7 @@ pub async fn run(functions: FunctionContext, args: &Args) -> Result<ExitCode> {
     crate::detect::run(
         &store_dir,
         functions.clone(),
+        &borderscope_engine::Runner::Embedded,
         &crate::detect::Command::Backdoor(backdoor),
     )
     .await

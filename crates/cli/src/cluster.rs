@@ -185,9 +185,11 @@ async fn executor(functions: FunctionContext, a: &ExecutorArgs) -> Result<ExitCo
     let scheduler = scheduler_address(&a.scheduler)?;
     let grpc_port = match a.grpc_port {
         Some(p) => p,
-        None => a.bind.port().checked_add(1).with_context(|| {
-            format!("no port follows {}; give --grpc-port", a.bind.port())
-        })?,
+        None => a
+            .bind
+            .port()
+            .checked_add(1)
+            .with_context(|| format!("no port follows {}; give --grpc-port", a.bind.port()))?,
     };
     // Ballista's own default work folder is a temporary one it drops at
     // once; keep ours alive for the life of the process.

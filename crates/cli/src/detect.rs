@@ -109,9 +109,7 @@ pub async fn run(
     let args = match cmd {
         Command::C2(args) => args,
         Command::Backdoor(a) => return crate::backdoor::detect(store, functions, runner, a).await,
-        Command::Phishing(a) => {
-            return crate::phishing::detect(store, functions, runner, a).await
-        }
+        Command::Phishing(a) => return crate::phishing::detect(store, functions, runner, a).await,
     };
     let engine = engine_for_detection(store, functions, runner).await?;
     let findings = c2::detect(engine.ctx(), &args.config()?).await?;
@@ -201,8 +199,15 @@ pub async fn explain(
             return crate::backdoor::explain(store, functions, runner, site, path, *limit).await
         }
         ExplainCommand::Phishing { url, brands, limit } => {
-            return crate::phishing::explain(store, functions, runner, url, brands.as_deref(), *limit)
-                .await
+            return crate::phishing::explain(
+                store,
+                functions,
+                runner,
+                url,
+                brands.as_deref(),
+                *limit,
+            )
+            .await
         }
     };
     let engine = engine_for_detection(store, functions, runner).await?;

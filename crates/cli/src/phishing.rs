@@ -42,7 +42,14 @@ pub async fn run(store: &Path, cmd: &Command) -> Result<ExitCode> {
     let report = borderscope_phish::load::load(&store, paths, &opts).await?;
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
-    t.set_header(["file", "format", "records", "candidates", "rejected", "outcome"]);
+    t.set_header([
+        "file",
+        "format",
+        "records",
+        "candidates",
+        "rejected",
+        "outcome",
+    ]);
     for f in &report.files {
         let outcome = match &f.outcome {
             FileOutcome::Loaded => "loaded".to_string(),

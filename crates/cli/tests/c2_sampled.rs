@@ -434,7 +434,8 @@ fn njrat_is_found_in_sampled_flows() {
             let what = format!("{sampling:?} {shape:?} seed {seed} ({kept} records): {r}");
             assert_eq!(r["hosts"]["false_positives"], 0, "{what}");
             assert_eq!(r["servers"]["false_positives"], 0, "{what}");
-            if r["hosts"]["recall"] == 1.0 && r["servers"]["true_positives"].as_u64().unwrap() >= 1 {
+            if r["hosts"]["recall"] == 1.0 && r["servers"]["true_positives"].as_u64().unwrap() >= 1
+            {
                 found += 1;
             }
         }

@@ -91,7 +91,11 @@ impl Cluster {
             dir,
             "scheduler",
             global,
-            &[&["cluster", "scheduler", "--bind", &bind], scheduler_options].concat(),
+            &[
+                &["cluster", "scheduler", "--bind", &bind],
+                scheduler_options,
+            ]
+            .concat(),
             port,
         );
         for i in 0..executors {
@@ -104,18 +108,18 @@ impl Cluster {
                 global,
                 &[
                     &[
-                    "cluster",
-                    "executor",
-                    "--scheduler",
-                    &bind,
-                    "--bind",
-                    &format!("127.0.0.1:{flight}"),
-                    "--grpc-port",
-                    &grpc.to_string(),
-                    "--work-dir",
-                    work.to_str().unwrap(),
-                    "--concurrency",
-                    "2",
+                        "cluster",
+                        "executor",
+                        "--scheduler",
+                        &bind,
+                        "--bind",
+                        &format!("127.0.0.1:{flight}"),
+                        "--grpc-port",
+                        &grpc.to_string(),
+                        "--work-dir",
+                        work.to_str().unwrap(),
+                        "--concurrency",
+                        "2",
                     ],
                     executor_options,
                 ]
@@ -155,7 +159,10 @@ fn spawn(p: &mut Processes, dir: &Path, name: &str, global: &[&str], args: &[&st
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    panic!("{name} did not listen on port {port} within 60 s:\n{}", p.logs());
+    panic!(
+        "{name} did not listen on port {port} within 60 s:\n{}",
+        p.logs()
+    );
 }
 
 fn stdout(o: &Output) -> String {
@@ -221,7 +228,12 @@ fn ingest_world(dir: &Path, store: &Path, global: &[&str]) {
     run(store, &args);
     run(
         store,
-        &["scan-web", www.to_str().unwrap(), "--site", "shop.example.cn"],
+        &[
+            "scan-web",
+            www.to_str().unwrap(),
+            "--site",
+            "shop.example.cn",
+        ],
     );
 }
 
@@ -321,18 +333,44 @@ fn detect_query_and_report_match_the_embedded_engine() {
     let mut found = 0;
     for sql in findings {
         // JSON: findings hold lists, which CSV cannot.
-        let a = sorted_lines(&on(&embedded, None, &global, &["query", "--format", "json", sql]));
-        let b = sorted_lines(&on(&clustered, None, &global, &["query", "--format", "json", sql]));
+        let a = sorted_lines(&on(
+            &embedded,
+            None,
+            &global,
+            &["query", "--format", "json", sql],
+        ));
+        let b = sorted_lines(&on(
+            &clustered,
+            None,
+            &global,
+            &["query", "--format", "json", sql],
+        ));
         assert_eq!(a, b, "findings differ: {sql}");
         found += a.len();
     }
-    assert!(found >= 8, "the world should give findings, got {found} rows");
+    assert!(
+        found >= 8,
+        "the world should give findings, got {found} rows"
+    );
 
     // Queries: the same store, embedded and on the cluster.
     for sql in QUERIES {
-        let a = stdout(&on(&clustered, None, &global, &["query", "--format", "csv", sql]));
-        let b = stdout(&on(&clustered, url, &global, &["query", "--format", "csv", sql]));
-        assert!(a.lines().count() > 1 || sql.contains("quarantine"), "{sql} found nothing");
+        let a = stdout(&on(
+            &clustered,
+            None,
+            &global,
+            &["query", "--format", "csv", sql],
+        ));
+        let b = stdout(&on(
+            &clustered,
+            url,
+            &global,
+            &["query", "--format", "csv", sql],
+        ));
+        assert!(
+            a.lines().count() > 1 || sql.contains("quarantine"),
+            "{sql} found nothing"
+        );
         assert_eq!(a, b, "differs on the cluster: {sql}\n{}", logs());
     }
     let a = stdout(&on(&clustered, None, &global, &["summary"]));
@@ -341,7 +379,15 @@ fn detect_query_and_report_match_the_embedded_engine() {
 
     // The report: byte-identical JSON from the embedded detection read
     // embedded and the cluster's detection read on the cluster.
-    let report = ["report", "--from", "2023-11-01", "--to", "2023-11-30", "--format", "json"];
+    let report = [
+        "report",
+        "--from",
+        "2023-11-01",
+        "--to",
+        "2023-11-30",
+        "--format",
+        "json",
+    ];
     let a = stdout(&on(&embedded, None, &global, &report));
     let b = stdout(&on(&clustered, url, &global, &report));
     assert!(a.contains("\"c2_servers\""), "{a}");
@@ -369,7 +415,8 @@ fn an_unreachable_scheduler_is_a_clear_error() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("cannot reach the Ballista scheduler") && err.contains("borderscope cluster scheduler"),
+        err.contains("cannot reach the Ballista scheduler")
+            && err.contains("borderscope cluster scheduler"),
         "{err}"
     );
 }
@@ -439,7 +486,12 @@ fn a_lost_executor_fails_clearly_or_changes_nothing() {
     let work = [dir.path().join("executor-0"), dir.path().join("executor-1")];
     let log = dir.path().join("detect-1.log");
     let mut detect = bin()
-        .args(["--store", clustered.to_str().unwrap(), "--cluster", &cluster.url])
+        .args([
+            "--store",
+            clustered.to_str().unwrap(),
+            "--cluster",
+            &cluster.url,
+        ])
         .args(global)
         .args(["detect", "c2"])
         .stdout(Stdio::from(File::create(&log).unwrap()))
@@ -476,7 +528,10 @@ fn a_lost_executor_fails_clearly_or_changes_nothing() {
         assert_eq!(expected, got, "detect after losing an executor");
     } else {
         // Failed: with a message, not a crash.
-        assert!(err.starts_with("error:") && !err.contains("panicked"), "{err}");
+        assert!(
+            err.starts_with("error:") && !err.contains("panicked"),
+            "{err}"
+        );
         eprintln!("detect failed after losing an executor, as allowed:\n{err}");
     }
     // A second run on the remaining executor gives the embedded answer.
@@ -512,7 +567,10 @@ fn a_simulated_world_gives_the_same_report_on_the_cluster() {
     let w = world.to_str().unwrap();
     let embedded = dir.path().join("embedded");
     let global = ["--country", "CN"];
-    run(&embedded, &["simulate", "--out", w, "--scale", "small", "--quiet"]);
+    run(
+        &embedded,
+        &["simulate", "--out", w, "--scale", "small", "--quiet"],
+    );
     run(&embedded, &["ingest", "--quiet", &format!("{w}/telemetry")]);
     run(
         &embedded,
@@ -523,7 +581,10 @@ fn a_simulated_world_gives_the_same_report_on_the_cluster() {
             &format!("{w}/feeds/c2-domains.txt"),
         ],
     );
-    run(&embedded, &["phish", "load", &format!("{w}/feeds/phishtank.csv")]);
+    run(
+        &embedded,
+        &["phish", "load", &format!("{w}/feeds/phishtank.csv")],
+    );
     let clustered = dir.path().join("clustered");
     copy_dir(&embedded, &clustered);
 
@@ -539,7 +600,15 @@ fn a_simulated_world_gives_the_same_report_on_the_cluster() {
             cluster.processes.logs()
         );
     }
-    let report = ["report", "--from", "2020-01-01", "--to", "2030-12-31", "--format", "json"];
+    let report = [
+        "report",
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2030-12-31",
+        "--format",
+        "json",
+    ];
     let a = stdout(&on(&embedded, None, &global, &report));
     let b = stdout(&on(&clustered, url, &global, &report));
     let r: serde_json::Value = serde_json::from_str(&a).unwrap();
@@ -550,5 +619,10 @@ fn a_simulated_world_gives_the_same_report_on_the_cluster() {
             r["figures"]
         );
     }
-    assert_eq!(a, b, "report differs on the cluster\n{}", cluster.processes.logs());
+    assert_eq!(
+        a,
+        b,
+        "report differs on the cluster\n{}",
+        cluster.processes.logs()
+    );
 }

@@ -76,30 +76,119 @@ fn world(dir: &Path) -> Vec<PathBuf> {
     let logs = dir.join("logs");
     std::fs::create_dir_all(&logs).unwrap();
     let dns_rows = [
-        dns(10, "10.0.0.5", "paypal-account-verify.com", "A", "NOERROR", "45.33.20.7"),
-        dns(20, "10.0.0.7", "www.paypal.com", "A", "NOERROR", "www.paypal.com.akadns.net,64.4.250.36"),
-        dns(30, "10.0.0.8", "bakery-example.net", "A", "NOERROR", "93.184.216.34"),
+        dns(
+            10,
+            "10.0.0.5",
+            "paypal-account-verify.com",
+            "A",
+            "NOERROR",
+            "45.33.20.7",
+        ),
+        dns(
+            20,
+            "10.0.0.7",
+            "www.paypal.com",
+            "A",
+            "NOERROR",
+            "www.paypal.com.akadns.net,64.4.250.36",
+        ),
+        dns(
+            30,
+            "10.0.0.8",
+            "bakery-example.net",
+            "A",
+            "NOERROR",
+            "93.184.216.34",
+        ),
         dns(40, "10.0.0.9", "xn--pypal-4ve.com", "A", "NXDOMAIN", "-"),
-        dns(50, "10.0.0.5", "paypal-account-verify.com", "MX", "NOERROR", "mx.paypal-account-verify.com"),
-        dns(60, "10.0.0.5", "7.20.33.45.in-addr.arpa", "PTR", "NOERROR", "paypal-account-verify.com"),
-        dns(90, "10.0.0.13", "bakerybank-secure-login.com", "A", "NOERROR", "45.33.40.1"),
+        dns(
+            50,
+            "10.0.0.5",
+            "paypal-account-verify.com",
+            "MX",
+            "NOERROR",
+            "mx.paypal-account-verify.com",
+        ),
+        dns(
+            60,
+            "10.0.0.5",
+            "7.20.33.45.in-addr.arpa",
+            "PTR",
+            "NOERROR",
+            "paypal-account-verify.com",
+        ),
+        dns(
+            90,
+            "10.0.0.13",
+            "bakerybank-secure-login.com",
+            "A",
+            "NOERROR",
+            "45.33.40.1",
+        ),
     ];
     let http_rows = [
-        http(11, "10.0.0.5", "45.33.20.7", "paypal-account-verify.com", "/signin/index.php"),
-        http(12, "10.0.0.5", "45.33.20.7", "paypal-account-verify.com", "/favicon.ico"),
-        http(31, "10.0.0.8", "93.184.216.34", "bakery-example.net", "/wp-content/plugins/x/login.php"),
-        http(32, "10.0.0.8", "93.184.216.34", "bakery-example.net", "/index.html"),
-        http(70, "10.0.0.11", "45.33.30.9", "45.33.30.9", "/paypal.com/webscr.php?cmd=login"),
-        http(80, "10.0.0.12", "93.184.216.40", "shop-example.org", "/account/verify.php"),
+        http(
+            11,
+            "10.0.0.5",
+            "45.33.20.7",
+            "paypal-account-verify.com",
+            "/signin/index.php",
+        ),
+        http(
+            12,
+            "10.0.0.5",
+            "45.33.20.7",
+            "paypal-account-verify.com",
+            "/favicon.ico",
+        ),
+        http(
+            31,
+            "10.0.0.8",
+            "93.184.216.34",
+            "bakery-example.net",
+            "/wp-content/plugins/x/login.php",
+        ),
+        http(
+            32,
+            "10.0.0.8",
+            "93.184.216.34",
+            "bakery-example.net",
+            "/index.html",
+        ),
+        http(
+            70,
+            "10.0.0.11",
+            "45.33.30.9",
+            "45.33.30.9",
+            "/paypal.com/webscr.php?cmd=login",
+        ),
+        http(
+            80,
+            "10.0.0.12",
+            "93.184.216.40",
+            "shop-example.org",
+            "/account/verify.php",
+        ),
     ];
     let ssl_rows = [
         ssl(13, "10.0.0.6", "45.33.20.7", "paypal-account-verify.com"),
         ssl(21, "10.0.0.7", "64.4.250.36", "www.paypal.com"),
     ];
-    std::fs::write(logs.join("dns.log"), zeek("dns", DNS_FIELDS, DNS_TYPES, &dns_rows)).unwrap();
-    std::fs::write(logs.join("http.log"), zeek("http", HTTP_FIELDS, HTTP_TYPES, &http_rows))
-        .unwrap();
-    std::fs::write(logs.join("ssl.log"), zeek("ssl", SSL_FIELDS, SSL_TYPES, &ssl_rows)).unwrap();
+    std::fs::write(
+        logs.join("dns.log"),
+        zeek("dns", DNS_FIELDS, DNS_TYPES, &dns_rows),
+    )
+    .unwrap();
+    std::fs::write(
+        logs.join("http.log"),
+        zeek("http", HTTP_FIELDS, HTTP_TYPES, &http_rows),
+    )
+    .unwrap();
+    std::fs::write(
+        logs.join("ssl.log"),
+        zeek("ssl", SSL_FIELDS, SSL_TYPES, &ssl_rows),
+    )
+    .unwrap();
 
     let phishtank = dir.join("verified_online.csv");
     std::fs::write(
@@ -171,14 +260,28 @@ fn feeds_load_with_provenance_and_bad_rows_quarantined_once() {
         "SELECT format, position, reason FROM quarantine WHERE format IN ('phishtank-csv', 'ct-jsonl') ORDER BY format, position",
     );
     assert_eq!(bad.len(), 3, "{bad:?}");
-    assert!(bad[0].starts_with("ct-jsonl,4,") && bad[0].contains("bad name!.example"), "{bad:?}");
+    assert!(
+        bad[0].starts_with("ct-jsonl,4,") && bad[0].contains("bad name!.example"),
+        "{bad:?}"
+    );
     assert!(bad[1].starts_with("phishtank-csv,4,url: "), "{bad:?}");
-    assert!(bad[2].starts_with("phishtank-csv,5,submission_time"), "{bad:?}");
+    assert!(
+        bad[2].starts_with("phishtank-csv,5,submission_time"),
+        "{bad:?}"
+    );
     let again = run(
         &store,
-        &["phish", "load", dir.path().join("verified_online.csv").to_str().unwrap()],
+        &[
+            "phish",
+            "load",
+            dir.path().join("verified_online.csv").to_str().unwrap(),
+        ],
     );
-    assert!(stdout(&again).contains("already loaded"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("already loaded"),
+        "{}",
+        stdout(&again)
+    );
     assert_eq!(csv(&store, "SELECT COUNT(*) FROM phish_feed"), vec!["6"]);
 }
 
@@ -264,9 +367,20 @@ fn page_content_finds_phishing_where_the_url_shows_nothing() {
     )
     .unwrap();
     run(&store, &["detect", "phishing"]);
-    assert!(csv(&store, &format!("SELECT url FROM phish_pages WHERE url = '{SHOP_URL}'")).is_empty());
-    let o = run(&store, &["detect", "phishing", "--pages", pages.to_str().unwrap()]);
-    assert!(stdout(&o).contains("content evidence for 1 URLs"), "{}", stdout(&o));
+    assert!(csv(
+        &store,
+        &format!("SELECT url FROM phish_pages WHERE url = '{SHOP_URL}'")
+    )
+    .is_empty());
+    let o = run(
+        &store,
+        &["detect", "phishing", "--pages", pages.to_str().unwrap()],
+    );
+    assert!(
+        stdout(&o).contains("content evidence for 1 URLs"),
+        "{}",
+        stdout(&o)
+    );
     assert_eq!(
         csv(
             &store,
@@ -275,14 +389,22 @@ fn page_content_finds_phishing_where_the_url_shows_nothing() {
         vec!["93.184.216.40,PayPal,http;page"]
     );
     assert_eq!(
-        csv(&store, &format!("SELECT client_ip FROM phish_ops WHERE url = '{SHOP_URL}'")),
+        csv(
+            &store,
+            &format!("SELECT client_ip FROM phish_ops WHERE url = '{SHOP_URL}'")
+        ),
         vec!["10.0.0.12"]
     );
     let reasons = csv(
         &store,
-        &format!("SELECT array_to_string(reasons, ' | ') FROM phish_pages WHERE url = '{SHOP_URL}'"),
+        &format!(
+            "SELECT array_to_string(reasons, ' | ') FROM phish_pages WHERE url = '{SHOP_URL}'"
+        ),
     );
-    assert!(reasons[0].contains("page: asks for credentials"), "{reasons:?}");
+    assert!(
+        reasons[0].contains("page: asks for credentials"),
+        "{reasons:?}"
+    );
 }
 
 #[test]
@@ -299,10 +421,7 @@ fn a_period_keeps_only_its_events_and_brands_files_extend_the_registry() {
         csv(&store, "SELECT DISTINCT url FROM phish_pages ORDER BY url"),
         vec![SQUAT_URL, "secure-appleid-login.com"]
     );
-    assert_eq!(
-        csv(&store, "SELECT COUNT(*) FROM phish_ops"),
-        vec!["4"]
-    );
+    assert_eq!(csv(&store, "SELECT COUNT(*) FROM phish_ops"), vec!["4"]);
     let brands = dir.path().join("brands.toml");
     std::fs::write(
         &brands,
@@ -312,14 +431,23 @@ fn a_period_keeps_only_its_events_and_brands_files_extend_the_registry() {
     let lookalike = "SELECT url, COALESCE(hosting_ip, '-'), brand, brand_country FROM phish_pages \
                      WHERE domain = 'bakerybank-secure-login.com'";
     run(&store, &["detect", "phishing"]);
-    assert!(csv(&store, lookalike).is_empty(), "not a brand the built-in registry knows");
-    run(&store, &["detect", "phishing", "--brands", brands.to_str().unwrap()]);
+    assert!(
+        csv(&store, lookalike).is_empty(),
+        "not a brand the built-in registry knows"
+    );
+    run(
+        &store,
+        &["detect", "phishing", "--brands", brands.to_str().unwrap()],
+    );
     assert_eq!(
         csv(&store, lookalike),
         vec!["bakerybank-secure-login.com,45.33.40.1,Bakery Bank,CN"]
     );
     assert_eq!(
-        csv(&store, "SELECT client_ip FROM phish_ops WHERE domain = 'bakerybank-secure-login.com'"),
+        csv(
+            &store,
+            "SELECT client_ip FROM phish_ops WHERE domain = 'bakerybank-secure-login.com'"
+        ),
         vec!["10.0.0.13"]
     );
 }

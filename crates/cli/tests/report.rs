@@ -238,7 +238,12 @@ fn report_counts_servers_hosts_and_backdoors_by_source_country() {
         .unwrap();
     let o = run(
         &w.store,
-        &["query", "--format", "csv", phishing["sql"].as_str().unwrap()],
+        &[
+            "query",
+            "--format",
+            "csv",
+            phishing["sql"].as_str().unwrap(),
+        ],
     );
     assert_eq!(stdout(&o).lines().nth(1), Some("1,1,4"));
 }
@@ -442,7 +447,11 @@ fn backdoored_site_counts_for_the_country_its_registry_brand_belongs_to() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store");
     let constituency = dir.path().join("constituency.toml");
-    std::fs::write(&constituency, "country = \"CN\"\ndomains = [\"example.cn\"]\n").unwrap();
+    std::fs::write(
+        &constituency,
+        "country = \"CN\"\ndomains = [\"example.cn\"]\n",
+    )
+    .unwrap();
     let c = ["--constituency", constituency.to_str().unwrap()];
     let www = dir.path().join("www");
     std::fs::create_dir_all(www.join("uploads")).unwrap();
@@ -455,8 +464,19 @@ fn backdoored_site_counts_for_the_country_its_registry_brand_belongs_to() {
         ));
     }
     std::fs::write(&log, lines).unwrap();
-    run(&store, &[&c[..], &["ingest", "-q", log.to_str().unwrap()]].concat());
-    run(&store, &["scan-web", www.to_str().unwrap(), "--site", "www.lotusbank-test.com"]);
+    run(
+        &store,
+        &[&c[..], &["ingest", "-q", log.to_str().unwrap()]].concat(),
+    );
+    run(
+        &store,
+        &[
+            "scan-web",
+            www.to_str().unwrap(),
+            "--site",
+            "www.lotusbank-test.com",
+        ],
+    );
     run(&store, &[&c[..], &["detect", "backdoor"]].concat());
     let brands = dir.path().join("brands.toml");
     std::fs::write(
@@ -465,15 +485,35 @@ fn backdoored_site_counts_for_the_country_its_registry_brand_belongs_to() {
     )
     .unwrap();
     let report = |extra: &[&str]| -> Value {
-        let mut args = vec!["--constituency", constituency.to_str().unwrap(), "report", "--from", "2023-11-01", "--to", "2023-11-30", "--format", "json"];
+        let mut args = vec![
+            "--constituency",
+            constituency.to_str().unwrap(),
+            "report",
+            "--from",
+            "2023-11-01",
+            "--to",
+            "2023-11-30",
+            "--format",
+            "json",
+        ];
         args.extend_from_slice(extra);
         serde_json::from_slice(&run(&store, &args).stdout).unwrap()
     };
     let without = report(&[]);
-    assert_eq!(figure(&without, "backdoor_websites"), 0, "{:#}", without["figures"]);
+    assert_eq!(
+        figure(&without, "backdoor_websites"),
+        0,
+        "{:#}",
+        without["figures"]
+    );
     assert_eq!(figure(&without, "backdoor_attacks"), 0);
     let with = report(&["--brands", brands.to_str().unwrap()]);
-    assert_eq!(figure(&with, "backdoor_websites"), 1, "{:#}", with["figures"]);
+    assert_eq!(
+        figure(&with, "backdoor_websites"),
+        1,
+        "{:#}",
+        with["figures"]
+    );
     assert_eq!(figure(&with, "backdoor_ips"), 1);
     assert_eq!(figure(&with, "backdoor_attacks"), 2);
     // The same registry with the brand given to another country: not China's.

@@ -103,7 +103,10 @@ fn ids_alert_evidence_is_explained() {
         "{\"timestamp\":\"2024-01-01T10:03:02.000000+0000\",\"flow_id\":7,\"event_type\":\"alert\",\"src_ip\":\"198.51.100.7\",\"src_port\":50123,\"dest_ip\":\"203.0.113.5\",\"dest_port\":80,\"proto\":\"TCP\",\"alert\":{\"action\":\"allowed\",\"gid\":1,\"signature_id\":1,\"rev\":1,\"signature\":\"ET WEB_SERVER Generic Webshell Command Request\",\"category\":\"Web Application Attack\",\"severity\":1}}\n",
     )
     .unwrap();
-    run(&store, &["ingest", log.to_str().unwrap(), eve.to_str().unwrap()]);
+    run(
+        &store,
+        &["ingest", log.to_str().unwrap(), eve.to_str().unwrap()],
+    );
     let detect = run(&store, &["detect", "backdoor"]);
     assert!(
         stdout(&detect).starts_with("1 backdoors, 3 backdoor attacks"),

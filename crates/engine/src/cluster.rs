@@ -32,7 +32,9 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use ballista_core::config::{BALLISTA_ADAPTIVE_PLANNER_ENABLED, BALLISTA_CLIENT_GRPC_MAX_MESSAGE_SIZE};
+use ballista_core::config::{
+    BALLISTA_ADAPTIVE_PLANNER_ENABLED, BALLISTA_CLIENT_GRPC_MAX_MESSAGE_SIZE,
+};
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_core::serde::{BallistaLogicalExtensionCodec, BallistaPhysicalExtensionCodec};
@@ -96,8 +98,9 @@ impl FromStr for ClusterUrl {
     type Err = anyhow::Error;
 
     fn from_str(s: &str) -> anyhow::Result<Self> {
-        let url = url::Url::parse(s.trim())
-            .with_context(|| format!("{s:?} is not a cluster address such as df://127.0.0.1:50050"))?;
+        let url = url::Url::parse(s.trim()).with_context(|| {
+            format!("{s:?} is not a cluster address such as df://127.0.0.1:50050")
+        })?;
         if url.scheme() != "df" {
             bail!("{s:?}: a cluster address starts with df:// (e.g. df://127.0.0.1:50050)");
         }
@@ -169,7 +172,10 @@ pub async fn client_context(
         // array size 33 does not equal with the stage metrics array size
         // 34"). The static planner runs the same plans to the end.
         .set_bool(BALLISTA_ADAPTIVE_PLANNER_ENABLED, false)
-        .set_usize(BALLISTA_CLIENT_GRPC_MAX_MESSAGE_SIZE, MAX_MESSAGE_BYTES as usize)
+        .set_usize(
+            BALLISTA_CLIENT_GRPC_MAX_MESSAGE_SIZE,
+            MAX_MESSAGE_BYTES as usize,
+        )
         .with_ballista_logical_extension_codec(Arc::new(PlanCodec::new(f.clone())));
     let state = SessionStateBuilder::new()
         .with_default_features()
@@ -500,7 +506,12 @@ mod tests {
         assert_eq!(u.to_string(), "df://127.0.0.1:50051");
         let u: ClusterUrl = "df://sched.example".parse().unwrap();
         assert_eq!(u.port(), DEFAULT_SCHEDULER_PORT);
-        for bad in ["http://127.0.0.1:50050", "127.0.0.1:50050", "df://", "df://h:1/x"] {
+        for bad in [
+            "http://127.0.0.1:50050",
+            "127.0.0.1:50050",
+            "df://",
+            "df://h:1/x",
+        ] {
             assert!(bad.parse::<ClusterUrl>().is_err(), "{bad} was accepted");
         }
     }
@@ -549,9 +560,18 @@ mod tests {
         let mut buf = Vec::new();
         client.try_encode_udf(&udf, &mut buf).unwrap();
         assert!(!buf.is_empty(), "stateful functions carry their context");
-        assert_eq!(same.try_decode_udf("ip_is_internal", &buf).unwrap().name(), "ip_is_internal");
-        let err = other.try_decode_udf("ip_is_internal", &buf).unwrap_err().to_string();
-        assert!(err.contains("198.51.100.0/24") && err.contains("192.0.2.0/24"), "{err}");
+        assert_eq!(
+            same.try_decode_udf("ip_is_internal", &buf).unwrap().name(),
+            "ip_is_internal"
+        );
+        let err = other
+            .try_decode_udf("ip_is_internal", &buf)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("198.51.100.0/24") && err.contains("192.0.2.0/24"),
+            "{err}"
+        );
         // Pure functions are looked up by name as usual.
         let pure = scalar_udfs(&client.functions.context)
             .into_iter()

@@ -42,7 +42,11 @@ impl Engine {
     }
 
     /// [`Engine::open`], with the plans run by `runner`.
-    pub async fn open_on(root: &Path, functions: FunctionContext, runner: &Runner) -> Result<Engine> {
+    pub async fn open_on(
+        root: &Path,
+        functions: FunctionContext,
+        runner: &Runner,
+    ) -> Result<Engine> {
         let store = Store::open(root).await?;
         Self::over_on(store, functions, runner).await
     }
@@ -54,7 +58,11 @@ impl Engine {
     /// A session over `store` whose plans run embedded or on a cluster. The
     /// tables and functions are the same either way; on a cluster the tables
     /// are the Parquet files of the pinned Delta versions.
-    pub async fn over_on(store: Store, functions: FunctionContext, runner: &Runner) -> Result<Engine> {
+    pub async fn over_on(
+        store: Store,
+        functions: FunctionContext,
+        runner: &Runner,
+    ) -> Result<Engine> {
         let snapshot = store.snapshot().await?;
         let config = SessionConfig::new()
             .with_information_schema(true)

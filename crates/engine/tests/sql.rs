@@ -184,7 +184,10 @@ async fn phish_score_in_sql_is_the_registry_given_to_the_engine() {
     let ctx = SessionContext::new();
     register_udfs(&ctx, &f).unwrap();
     let got = strings(&ctx, sql).await;
-    assert_eq!(got[2], Some("Example Bank true false examplebank-secure.cn".into()));
+    assert_eq!(
+        got[2],
+        Some("Example Bank true false examplebank-secure.cn".into())
+    );
     let brand = strings(
         &ctx,
         "SELECT get_field(phish_brand(n), 'country') FROM (VALUES ('example bank'), ('Other')) AS t(n)",

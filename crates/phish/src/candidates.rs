@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, Read};
 
 use borderscope_ingest::lines::LineReader;
-use borderscope_schema::{Micros, Rejection};
 use borderscope_intel::{FeedFormat, FeedSink, Indicator, IndicatorKind};
+use borderscope_schema::{Micros, Rejection};
 
 use crate::feeds::{self, BadRow, PhishRow};
 use crate::url::{parse_target, to_ascii_host};
@@ -279,11 +279,9 @@ fn read_phishtank(format: CandidateFormat, input: &mut dyn BufRead, out: &mut Ou
             for (_, item) in items {
                 match item.and_then(phishtank_row) {
                     Ok(row) => out.accept(vec![row]),
-                    Err(b) => out.reject(Rejection::at_line(
-                        b.position,
-                        b.reason,
-                        b.raw.as_bytes(),
-                    )),
+                    Err(b) => {
+                        out.reject(Rejection::at_line(b.position, b.reason, b.raw.as_bytes()))
+                    }
                 }
             }
         }
@@ -361,12 +359,8 @@ fn read_urlhaus(input: &mut dyn BufRead, opts: &ReadOptions, out: &mut Out<'_>) 
         out: &mut *out,
         rows: 0,
     };
-    let (counts, notes) = borderscope_intel::read_format(
-        FeedFormat::UrlhausCsv,
-        input,
-        &intel_opts,
-        &mut adapter,
-    );
+    let (counts, notes) =
+        borderscope_intel::read_format(FeedFormat::UrlhausCsv, input, &intel_opts, &mut adapter);
     let rows = adapter.rows;
     out.counts.records += counts.records;
     out.counts.accepted += counts.accepted;
@@ -445,7 +439,11 @@ fn url_list_line(n: u64, text: &str, source: &str, out: &mut Out<'_>) {
             let bare = !entry.contains('/') && !entry.contains('?');
             let host = t.host_text();
             out.accept(vec![FeedRow {
-                url: if bare { host.clone() } else { entry.to_string() },
+                url: if bare {
+                    host.clone()
+                } else {
+                    entry.to_string()
+                },
                 host,
                 kind: if bare { "domain" } else { "url" },
                 source: source.to_string(),
@@ -534,7 +532,11 @@ fn ct_names(v: &serde_json::Value) -> Result<CtNames, String> {
         let seen = data.get("seen").map(ct_time).transpose()?;
         let names = names
             .iter()
-            .map(|n| n.as_str().map(String::from).ok_or("a name that is not text"))
+            .map(|n| {
+                n.as_str()
+                    .map(String::from)
+                    .ok_or("a name that is not text")
+            })
             .collect::<Result<Vec<_>, _>>()?;
         return Ok(Some((names, seen)));
     }
@@ -614,7 +616,10 @@ mod tests {
         let urls: Vec<_> = got.rows.iter().map(|r| r.url.as_str()).collect();
         assert_eq!(
             urls,
-            vec!["http://paypal-login.example/x", "http://unverified.example/"]
+            vec![
+                "http://paypal-login.example/x",
+                "http://unverified.example/"
+            ]
         );
         let first = &got.rows[0];
         assert_eq!(first.host, "paypal-login.example");
@@ -630,7 +635,10 @@ mod tests {
         assert!(got.rejections[0].reason.contains("url"), "{got:?}");
         assert!(got.rejections[1].reason.contains("submission_time"));
         assert_eq!(got.rejections[2].raw, "4");
-        assert_eq!(counts.records, counts.accepted + counts.rejected + counts.skipped);
+        assert_eq!(
+            counts.records,
+            counts.accepted + counts.rejected + counts.skipped
+        );
         assert_eq!((counts.accepted, counts.rejected), (2, 3));
     }
 
@@ -647,7 +655,10 @@ mod tests {
             hosts,
             vec!["xn--pypal-4ve.example", "2001:db8::7", "198.51.100.9"]
         );
-        assert_eq!(got.rows[0].url, "http://pаypal.example/login", "kept as given");
+        assert_eq!(
+            got.rows[0].url, "http://pаypal.example/login",
+            "kept as given"
+        );
         assert_eq!(got.rejections.len(), 1);
         assert_eq!(got.rejections[0].line, 4);
     }
@@ -664,7 +675,10 @@ mod tests {
         assert_eq!(got.rows[1].url.len(), long.len(), "stored as given");
         assert_eq!(got.rows[1].host, "paypal-secure.example");
         assert_eq!(got.rows[2].host, "xn--80ak6aa92e.com");
-        assert!(got.rows.iter().all(|r| r.source == "openphish" && r.phishing));
+        assert!(got
+            .rows
+            .iter()
+            .all(|r| r.source == "openphish" && r.phishing));
         let lines: Vec<u64> = got.rejections.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![4, 6]);
         assert_eq!(counts.skipped, 1);
@@ -672,7 +686,10 @@ mod tests {
 
     #[test]
     fn overlong_lines_are_rejected_with_their_length() {
-        let text = format!("https://a.example/\nhttps://b.example/{}\n", "x".repeat(300));
+        let text = format!(
+            "https://a.example/\nhttps://b.example/{}\n",
+            "x".repeat(300)
+        );
         let mut sink = Collected::default();
         let opts = ReadOptions {
             max_line: 100,
@@ -722,7 +739,10 @@ mod tests {
         assert!(got.rejections[0].reason.contains("bad name.example"));
         assert_eq!(counts.rejected_names, 1);
         assert_eq!(counts.skipped, 1);
-        assert_eq!(counts.records, counts.accepted + counts.rejected + counts.skipped);
+        assert_eq!(
+            counts.records,
+            counts.accepted + counts.rejected + counts.skipped
+        );
     }
 
     #[test]

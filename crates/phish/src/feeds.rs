@@ -178,7 +178,11 @@ pub(crate) fn phishtank_json(text: &[u8]) -> ListContents<PhishRow> {
             .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
             .map(|(i, l)| {
                 let v = serde_json::from_slice(l).map_err(|e| e.to_string());
-                (i as u64 + 1, v, String::from_utf8_lossy(l).trim_end().to_string())
+                (
+                    i as u64 + 1,
+                    v,
+                    String::from_utf8_lossy(l).trim_end().to_string(),
+                )
             })
             .collect(),
     };

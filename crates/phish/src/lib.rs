@@ -25,6 +25,6 @@ pub mod url;
 pub mod warc;
 
 pub use brands::{Brand, BrandId, Registry};
-pub use score::{Scorer, Verdict, THRESHOLD};
 pub use detector::{detect, PhishConfig, PhishFindings, OPS_TABLE, PAGES_TABLE};
 pub use load::FEED_TABLE;
+pub use score::{Scorer, Verdict, THRESHOLD};

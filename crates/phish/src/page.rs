@@ -113,10 +113,12 @@ impl PageScorer {
     /// way [`PageScorer::score`] does.
     pub fn content(&self, html_bytes: &[u8], url: Option<&str>) -> ContentVerdict {
         let doc = html::scan(html_bytes);
-        let page_domain = url.and_then(|u| parse_target(u).ok()).and_then(|t| match &t.host {
-            Host::Domain(_) => t.registrable.clone().or_else(|| Some(t.host_text())),
-            Host::Ip(ip) => Some(ip.to_string()),
-        });
+        let page_domain = url
+            .and_then(|u| parse_target(u).ok())
+            .and_then(|t| match &t.host {
+                Host::Domain(_) => t.registrable.clone().or_else(|| Some(t.host_text())),
+                Host::Ip(ip) => Some(ip.to_string()),
+            });
         let ev = self.evidence(&doc, page_domain.as_deref());
         let brand_id = best_content_brand(&ev);
         let (score, reasons) = self.page_score(&doc, &ev, brand_id);

@@ -254,7 +254,11 @@ mod tests {
         .unwrap();
         std::fs::write(d.join("c.html"), KIT).unwrap();
         std::fs::write(d.join("notes.txt"), "just notes").unwrap();
-        std::fs::write(d.join("index.csv"), "file,domain\na.html,login-hub.example\n").unwrap();
+        std::fs::write(
+            d.join("index.csv"),
+            "file,domain\na.html,login-hub.example\n",
+        )
+        .unwrap();
         let body = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n{KIT}");
         let warc = format!(
             "WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://203.0.113.8/x/\r\nContent-Length: {}\r\n\r\n{body}\r\n\r\nWARC/1.0\r\nContent-Length: x\r\n\r\n",
@@ -278,7 +282,10 @@ mod tests {
             .all(|p| p.content.brand.as_deref() == Some("PayPal") && p.content.score > 0.5));
         let problems = read.problems.join("\n");
         assert!(problems.contains("c.html: no URL known"), "{problems}");
-        assert!(problems.contains("notes.txt: neither HTML nor WARC"), "{problems}");
+        assert!(
+            problems.contains("notes.txt: neither HTML nor WARC"),
+            "{problems}"
+        );
         assert!(problems.contains("c.warc: offset"), "{problems}");
         let batch = evidence_batch(&read.pages).unwrap();
         assert_eq!(batch.num_rows(), 3);

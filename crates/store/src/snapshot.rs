@@ -142,7 +142,8 @@ fn files_plan(
             .collect::<Result<Vec<_>>>()?;
         let options = ListingOptions::new(Arc::new(
             ParquetFormat::default().with_options(parquet_options.clone()),
-        )).with_file_extension(".parquet");
+        ))
+        .with_file_extension(".parquet");
         let config = ListingTableConfig::new_with_multi_paths(urls)
             .with_listing_options(options)
             .with_schema(file_schema.clone());
@@ -150,17 +151,21 @@ fn files_plan(
         let columns = schema
             .fields()
             .iter()
-            .map(|f| match partition_cols.iter().position(|c| c == f.name()) {
-                Some(i) => {
-                    let value = match &values[i] {
-                        Some(v) => ScalarValue::try_from_string(v.clone(), f.data_type())
-                            .with_context(|| format!("partition value {v:?} of `{}`", f.name()))?,
-                        None => ScalarValue::try_new_null(f.data_type())?,
-                    };
-                    Ok(lit(value).alias(f.name()))
-                }
-                None => Ok(Expr::Column(Column::from_name(f.name()))),
-            })
+            .map(
+                |f| match partition_cols.iter().position(|c| c == f.name()) {
+                    Some(i) => {
+                        let value = match &values[i] {
+                            Some(v) => ScalarValue::try_from_string(v.clone(), f.data_type())
+                                .with_context(|| {
+                                    format!("partition value {v:?} of `{}`", f.name())
+                                })?,
+                            None => ScalarValue::try_new_null(f.data_type())?,
+                        };
+                        Ok(lit(value).alias(f.name()))
+                    }
+                    None => Ok(Expr::Column(Column::from_name(f.name()))),
+                },
+            )
             .collect::<Result<Vec<_>>>()?;
         let part = LogicalPlanBuilder::scan(name, provider_as_source(Arc::new(listing)), None)?
             .project(columns)?

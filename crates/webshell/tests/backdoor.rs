@@ -217,9 +217,24 @@ async fn ids_alerts_naming_a_webshell_raise_the_evidence_of_the_requested_script
     std::fs::write(
         &eve,
         [
-            eve_alert("2024-01-01T10:03:00.000000+0000", "198.51.100.7", "ET TROJAN Win32/Backdoor.Agent CnC Beacon", "A Network Trojan was detected"),
-            eve_alert("2024-01-01T10:03:00.000000+0000", "198.51.100.7", "ET WEB_SERVER Possible SQL Injection Attempt UNION SELECT", "Web Application Attack"),
-            eve_alert("2024-01-01T10:03:00.000000+0000", "198.51.100.99", "ET WEB_SERVER Generic PHP WebShell Access", "Web Application Attack"),
+            eve_alert(
+                "2024-01-01T10:03:00.000000+0000",
+                "198.51.100.7",
+                "ET TROJAN Win32/Backdoor.Agent CnC Beacon",
+                "A Network Trojan was detected",
+            ),
+            eve_alert(
+                "2024-01-01T10:03:00.000000+0000",
+                "198.51.100.7",
+                "ET WEB_SERVER Possible SQL Injection Attempt UNION SELECT",
+                "Web Application Attack",
+            ),
+            eve_alert(
+                "2024-01-01T10:03:00.000000+0000",
+                "198.51.100.99",
+                "ET WEB_SERVER Generic PHP WebShell Access",
+                "Web Application Attack",
+            ),
         ]
         .concat(),
     )
@@ -236,8 +251,18 @@ async fn ids_alerts_naming_a_webshell_raise_the_evidence_of_the_requested_script
     std::fs::write(
         &eve,
         [
-            eve_alert("2024-01-01T10:03:01.000000+0000", "198.51.100.7", "ET WEB_SERVER China Chopper Webshell POST Request", "Web Application Attack"),
-            eve_alert("2024-01-01T10:07:00.500000+0000", "198.51.100.7", "GPL WEB_SERVER web backdoor access", "access to a potentially vulnerable web application"),
+            eve_alert(
+                "2024-01-01T10:03:01.000000+0000",
+                "198.51.100.7",
+                "ET WEB_SERVER China Chopper Webshell POST Request",
+                "Web Application Attack",
+            ),
+            eve_alert(
+                "2024-01-01T10:07:00.500000+0000",
+                "198.51.100.7",
+                "GPL WEB_SERVER web backdoor access",
+                "access to a potentially vulnerable web application",
+            ),
         ]
         .concat(),
     )
@@ -247,6 +272,9 @@ async fn ids_alerts_naming_a_webshell_raise_the_evidence_of_the_requested_script
     let kinds = strings(&found.evidence, "kind");
     assert!(kinds.contains(&"ids".to_string()), "{kinds:?}");
     let detail = strings(&found.evidence, "detail").join(" | ");
-    assert!(detail.contains("China Chopper") && detail.contains("web backdoor"), "{detail}");
+    assert!(
+        detail.contains("China Chopper") && detail.contains("web backdoor"),
+        "{detail}"
+    );
     assert_eq!(strings(&found.attacks, "attacker_ip").len(), 3);
 }

@@ -70,8 +70,7 @@ const SHELL_NAME: &str = r"(?i)/(c99|c100|r57|wso|b374k|shell|cmd|cmdasp|webshel
 /// about web traffic (a web-attack category or a web rule group).
 const WEBSHELL_ALERT: &str = r"(?i)(web[ _-]?shell|china[ _-]?chopper|\bchopper\b|caidao|regeorg|neo-?regeorg|behinder|godzilla|antsword|ant[ _-]sword|\bc99\b|\br57\b|b374k|\bwso\b|jspspy|aspxspy|phpspy)";
 const BACKDOOR_WORD: &str = r"(?i)back[ _-]?door";
-const WEB_CONTEXT: &str =
-    r"(?i)(web application attack|web[ _-]?attack|web_server|web_specific_apps|web_client|\bweb\b|\bhttp\b|\bphp\b|\basp(x)?\b|\bjsp\b)";
+const WEB_CONTEXT: &str = r"(?i)(web application attack|web[ _-]?attack|web_server|web_specific_apps|web_client|\bweb\b|\bhttp\b|\bphp\b|\basp(x)?\b|\bjsp\b)";
 
 const RUN_REQUESTS: &str = "bd_run_requests";
 const RUN_SCANNERS: &str = "bd_run_scanners";

@@ -472,7 +472,7 @@ fn ctu50_stays_clean_in_sampled_flows() {
 /// seeds. Slow (a few hundred evaluations); run with
 /// `cargo test -p borderscope --test c2_sampled -- --ignored --nocapture`.
 #[test]
-#[ignore]
+#[ignore = "regenerates the docs/accuracy.md table: a few hundred evaluations, minutes in a debug build; the thresholds are held by njrat_is_found_in_sampled_flows and ctu50_stays_clean_in_sampled_flows"]
 fn sampled_accuracy_table() {
     const SEEDS: u64 = 10;
     let dir = tempfile::tempdir().unwrap();

@@ -46,16 +46,12 @@ case $WORK in
 esac
 mkdir -p "$WORK"
 
-say() { printf '\n== %s\n' "$*" >&2; }
-load() { cut -d' ' -f1-3 /proc/loadavg; }
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
 
 # --- tools ---------------------------------------------------------------
 
-if [[ ! -x /usr/bin/time ]]; then
-  say "installing GNU time"
-  sudo_=; [[ $(id -u) -eq 0 ]] || sudo_=sudo
-  $sudo_ apt-get install -y time
-fi
+need_gnu_time
 
 say "building borderscope (release) in $CARGO_TARGET_DIR"
 # The same selection as bench/ingest.sh: building the example alone unifies
@@ -86,50 +82,6 @@ if [[ ! -s $FILE || ! -s $TRUTH ]]; then
 fi
 SIZE=$(stat -c %s "$FILE")
 IMPLANTED_ROWS=$(awk -F'\t' 'NR > 1 { n += $9 } END { print n + 0 }' "$TRUTH")
-
-# Seconds from /usr/bin/time -v's "h:mm:ss" or "m:ss.ss".
-wall() {
-  sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$1" |
-    awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f\n", s }'
-}
-rss_mb() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1" | awk '{ printf "%.0f\n", $1 / 1024 }'; }
-cpu() { sed -n 's/.*Percent of CPU this job got: //p' "$1" | tr -d %; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
-# Runs a command under `/usr/bin/time -v -o TIME_LOG`, its output to OUT,
-# sampling its resident memory every second into TIME_LOG.rss, and stops it
-# (that process only) when it passes MAX_RSS_MB or MAX_SECONDS: on a shared
-# machine a run that needs more is reported, not waited out. Returns 3 when
-# it was stopped, else the command's status.
-watched() {
-  local time_log=$1 out=$2
-  shift 2
-  /usr/bin/time -v -o "$time_log" "$@" > "$out" &
-  local timer=$! child='' rss='' started=$SECONDS why=''
-  : > "$time_log.rss"
-  while kill -0 "$timer" 2> /dev/null; do
-    [[ -n $child ]] || child=$(pgrep -P "$timer" | head -n 1 || true)
-    if [[ -n $child ]]; then
-      rss=$(ps -o rss= -p "$child" 2> /dev/null | tr -d ' ' || true)
-      if [[ -n $rss ]]; then
-        echo "$((SECONDS - started)) $((rss / 1024))" >> "$time_log.rss"
-        if ((rss / 1024 > MAX_RSS_MB)); then
-          why="resident memory $((rss / 1024)) MiB passed MAX_RSS_MB=$MAX_RSS_MB"
-        elif ((SECONDS - started > MAX_SECONDS)); then
-          why="still running after MAX_SECONDS=$MAX_SECONDS s"
-        fi
-        if [[ -n $why ]]; then
-          kill "$child" 2> /dev/null || true
-          wait "$timer" || true
-          echo "stopped after $((SECONDS - started)) s: $why" | tee "$time_log.stopped" >&2
-          return 3
-        fi
-      fi
-    fi
-    sleep 1
-  done
-  wait "$timer"
-}
 
 STORE=$WORK/store
 LOGS=$WORK/logs
@@ -257,18 +209,12 @@ probe beacon_score "$SPAN SELECT COUNT(*) AS pairs, SUM(CASE WHEN p['score'] >= 
 echo "probes: $PROBES" >&2
 PAIRS=$(tail -n 1 "$LOGS/probe-group_by.out")
 
-CPU_MODEL=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
-MEM=$(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
-COMMIT=$(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo unknown)
-DIRTY=$(git -C "$REPO" status --porcelain --untracked-files=no 2>/dev/null | awk '{ print $NF }' | paste -sd' ')
-TREE=" (clean tree)"
-if [[ -n $DIRTY ]]; then TREE=" (tree dirty: $DIRTY)"; fi
 
 # What ran on what: the head of both reports.
 describe() {
   echo
-  echo "machine:   $CPU_MODEL, $(nproc) cores, $MEM memory, $(uname -sr)"
-  echo "code:      borderscope $COMMIT$TREE, DuckDB $DUCKDB_VERSION (PyPI, $DUCK_THREADS threads)"
+  echo "machine:   $(machine)"
+  echo "code:      borderscope $(commit_of "$REPO"), DuckDB $DUCKDB_VERSION (PyPI, $DUCK_THREADS threads)"
   echo "input:     $FILE: $ROWS rows ($IMPLANTED_ROWS implanted: $BEACONS beaconing hosts, $POLLERS polling hosts), $SIZE bytes"
   echo "store:     flows $FLOWS rows (quarantine $QUARANTINE) in $FLOW_FILES Parquet files, $FLOW_BYTES bytes; $PAIRS host-outside pairs"
   echo "ingest:    $(wall "$LOGS/ingest.time") s, $(rss_mb "$LOGS/ingest.time") MiB peak RSS, $(cpu "$LOGS/ingest.time")% CPU (load average before: $INGEST_LOAD)"

@@ -56,6 +56,37 @@ fn an_intel_listed_server_and_its_host_become_a_control_finding() {
     assert!(text.contains("Flows behind it"), "{text}");
 }
 
+/// Sampled NetFlow often keeps only the server's side of a session: a
+/// one-way record from the listed server's port to the host's ephemeral one
+/// is the host contacting it. A listed address opening connections into the
+/// constituency (a bare SYN, or towards a service port) is not.
+#[test]
+fn a_one_way_reply_from_a_listed_server_is_its_host_but_its_scan_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let conn = dir.path().join("conn.log");
+    let mut text = "#separator \\x09\n#path\tconn\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\thistory\torig_ip_bytes\n".to_string();
+    for (server, port, host, host_port, history) in [
+        ("185.199.110.50", 443, "10.9.0.8", 51000, "AD"),
+        ("185.199.110.51", 51000, "10.9.0.9", 22, "S"),
+        ("185.199.110.51", 443, "10.9.0.10", 51001, "S"),
+    ] {
+        text.push_str(&format!(
+            "1700000000.0\t{server}\t{port}\t{host}\t{host_port}\ttcp\t{history}\t1500\n"
+        ));
+    }
+    std::fs::write(&conn, text).unwrap();
+    let feed = dir.path().join("c2.txt");
+    std::fs::write(&feed, "185.199.110.50\n185.199.110.51\n").unwrap();
+    run(&store, &["ingest", "-q", conn.to_str().unwrap()]);
+    run(&store, &["intel", "load", feed.to_str().unwrap()]);
+    run(&store, &["detect", "c2"]);
+    assert_eq!(
+        csv(&store, "SELECT server, host, port FROM c2_control"),
+        vec!["185.199.110.50,10.9.0.8,443"]
+    );
+}
+
 #[test]
 fn ids_command_and_control_alerts_are_evidence_and_other_alerts_are_not() {
     let dir = tempfile::tempdir().unwrap();

@@ -216,9 +216,9 @@ pub fn beacon_sql(c: &C2Config) -> String {
 
 /// Threat intelligence: flows to listed C2 addresses or into listed C2
 /// networks (each distinct destination tested against the networks once,
-/// then joined back on the address), and look-ups, HTTP
-/// requests and TLS sessions naming listed C2 domains (or their subdomains),
-/// each within the indicator's validity.
+/// then joined back on the address), replies from listed C2 addresses
+/// ([`REPLY`]), and look-ups, HTTP requests and TLS sessions naming listed
+/// C2 domains (or their subdomains), each within the indicator's validity.
 pub fn intel_sql(c: &C2Config) -> String {
     let valid = |ts: &str| {
         format!(
@@ -239,6 +239,13 @@ pub fn intel_sql(c: &C2Config) -> String {
          WHERE {w} AND i.threat = 'botnet_cc' AND {vf} \
            AND ip_is_internal(f.src_ip) AND NOT ip_is_internal(f.dst_ip) \
          GROUP BY f.src_ip, f.dst_ip \
+         UNION ALL \
+         SELECT f.dst_ip, f.src_ip, MIN(f.src_port), 'intel', {score}, \
+                MIN(f.ts), MAX(f.ts), MIN(f.ts), COUNT(*), {pick} \
+         FROM flows f JOIN intel i ON i.kind = 'ip' AND i.value = f.src_ip \
+         WHERE {w} AND i.threat = 'botnet_cc' AND {vf} AND {reply} \
+           AND ip_is_internal(f.dst_ip) AND NOT ip_is_internal(f.src_ip) \
+         GROUP BY f.dst_ip, f.src_ip \
          UNION ALL \
          SELECT f.src_ip, f.dst_ip, MIN(f.dst_port), 'intel', {score}, \
                 MIN(f.ts), MAX(f.ts), MIN(f.ts), COUNT(*), {pick} \
@@ -273,8 +280,19 @@ pub fn intel_sql(c: &C2Config) -> String {
         vh = valid("h.ts"),
         dq = domain_match("d.query"),
         dh = domain_match("h.name"),
+        reply = REPLY,
     )
 }
+
+/// A one-way flow record (sampled NetFlow/IPFIX: no reverse counters) that
+/// is a server's reply to a connection the internal host opened: from the
+/// lower (service) port to the higher (ephemeral) one, and, for TCP, not a
+/// bare SYN, which would be the outside address opening a connection (a
+/// scan) rather than answering one. Sampling keeps one packet in thousands,
+/// so for many hosts the only record left of a session with a listed
+/// server is the server's side of it.
+const REPLY: &str = "f.dst_bytes IS NULL AND f.src_port < f.dst_port \
+     AND (f.transport <> 'tcp' OR f.history IS NULL OR strpos(f.history, 'A') > 0)";
 
 /// IDS alerts that name a trojan, a botnet or command-and-control traffic
 /// between a host and an outside server. A signature that says "command and

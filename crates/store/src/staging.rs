@@ -13,12 +13,23 @@ use datafusion::prelude::SessionContext;
 
 /// Runs `sql` and returns its batches; `what` names it in errors.
 pub async fn collect(ctx: &SessionContext, what: &str, sql: &str) -> Result<Vec<RecordBatch>> {
-    ctx.sql(sql)
+    let started = std::time::Instant::now();
+    let batches = ctx
+        .sql(sql)
         .await
         .with_context(|| format!("cannot plan {what}: {sql}"))?
         .collect()
         .await
-        .with_context(|| format!("cannot compute {what}"))
+        .with_context(|| format!("cannot compute {what}"))?;
+    // Detections run several plans in turn; `BORDERSCOPE_LOG=info` says
+    // which one a long run is in and what each cost.
+    tracing::info!(
+        step = what,
+        rows = batches.iter().map(RecordBatch::num_rows).sum::<usize>(),
+        seconds = started.elapsed().as_secs_f64(),
+        "computed"
+    );
+    Ok(batches)
 }
 
 /// An in-memory table of `batches` (possibly none) with `schema`.
@@ -35,15 +46,14 @@ pub async fn stage(
     what: &str,
     sql: &str,
 ) -> Result<Vec<RecordBatch>> {
-    let df = ctx
+    let schema = ctx
         .sql(sql)
         .await
-        .with_context(|| format!("cannot plan {what}: {sql}"))?;
-    let schema = df.schema().inner().clone();
-    let batches = df
-        .collect()
-        .await
-        .with_context(|| format!("cannot compute {what}"))?;
+        .with_context(|| format!("cannot plan {what}: {sql}"))?
+        .schema()
+        .inner()
+        .clone();
+    let batches = collect(ctx, what, sql).await?;
     ctx.deregister_table(name)?;
     ctx.register_table(name, mem_table(schema, &batches)?)?;
     Ok(batches)

@@ -450,22 +450,43 @@ const RUN_CONTROL: &str = "c2_run_control";
 const RUN_ALLOWED: &str = "c2_run_allowed";
 const RUN_ALLOW_LIST: &str = "c2_run_allow_list";
 
+/// Every kind of evidence the plans of [`evidence_sql`] write, sorted.
+pub const EVIDENCE_KINDS: [&str; 8] = [
+    "beacon",
+    "dga",
+    "fan_in",
+    "fast_flux",
+    "ids",
+    "intel",
+    "opaque",
+    "retries",
+];
+
+/// A group's kinds of evidence as a sorted list, from one `bool_or` per
+/// kind. `array_agg(DISTINCT kind)` would keep a hash set per group, and at
+/// a national scale the groups are the million host-server pairs; its
+/// order would also depend on how rows were partitioned, and the stored
+/// findings must be the same embedded and on a cluster.
+fn kinds_list(q: &str) -> String {
+    let parts: Vec<String> = EVIDENCE_KINDS
+        .iter()
+        .map(|k| format!("CASE WHEN bool_or({q}kind = '{k}') THEN '{k}' END"))
+        .collect();
+    format!("string_to_array(concat_ws(',', {}), ',')", parts.join(", "))
+}
+
 /// Pairs whose combined evidence reaches the threshold.
-///
-/// Lists built by `array_agg(DISTINCT ...)` come out in whatever order the
-/// hash table holds them, which depends on how rows were partitioned; they
-/// are sorted here and in [`servers_sql`] so that the stored findings are
-/// the same embedded and on a cluster.
 pub fn control_sql(c: &C2Config) -> String {
     format!(
         "SELECT server, host, MIN(port) AS port, MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen, \
                 MIN(detected_at) AS detected_at, MAX(flows) AS flows, \
                 1 - exp(SUM(ln(1 - least(score, 0.999)))) AS score, \
-                array_sort(array_agg(DISTINCT kind)) AS evidence, MAX(family) AS family \
+                {kinds} AS evidence, MAX(family) AS family \
          FROM {RUN_EVIDENCE} WHERE server NOT IN (SELECT server FROM {RUN_ALLOWED}) \
          GROUP BY server, host \
          HAVING 1 - exp(SUM(ln(1 - least(score, 0.999)))) >= {t} AND {corroborated}",
         t = c.control_threshold,
+        kinds = kinds_list(""),
         corroborated = corroborated(c, ""),
     )
 }
@@ -478,7 +499,7 @@ fn corroborated(c: &C2Config, q: &str) -> String {
         return "TRUE".into();
     }
     format!(
-        "(COUNT(DISTINCT {q}kind) >= 2 OR MAX(CASE WHEN {q}kind <> 'beacon' THEN {q}score END) >= {t})",
+        "(MIN({q}kind) < MAX({q}kind) OR MAX(CASE WHEN {q}kind <> 'beacon' THEN {q}score END) >= {t})",
         t = c.control_threshold
     )
 }
@@ -489,12 +510,13 @@ pub fn allowed_sql(c: &C2Config) -> String {
     format!(
         "SELECT e.server, e.host, \
                 1 - exp(SUM(ln(1 - least(e.score, 0.999)))) AS score, \
-                array_to_string(array_sort(array_agg(DISTINCT e.kind)), ',') AS evidence, \
+                array_to_string({kinds}, ',') AS evidence, \
                 (SELECT array_to_string(array_sort(array_agg(DISTINCT a.allowed_by)), ',') FROM {RUN_ALLOWED} a WHERE a.server = e.server) AS allowed_by \
          FROM {RUN_EVIDENCE} e WHERE e.server IN (SELECT server FROM {RUN_ALLOWED}) \
          GROUP BY e.server, e.host \
          HAVING 1 - exp(SUM(ln(1 - least(e.score, 0.999)))) >= {t} AND {corroborated}",
         t = c.control_threshold,
+        kinds = kinds_list("e."),
         corroborated = corroborated(c, "e."),
     )
 }
@@ -590,6 +612,22 @@ async fn stage_allowed(
     Ok(())
 }
 
+/// The evidence lists of the findings name [`EVIDENCE_KINDS`] only: a plan
+/// writing another kind is a bug to report, not evidence to drop.
+fn known_kinds(evidence: &[RecordBatch]) -> Result<()> {
+    for b in evidence {
+        let kinds = text(b.column(3))?;
+        if let Some(k) = kinds
+            .iter()
+            .flatten()
+            .find(|k| !EVIDENCE_KINDS.contains(k))
+        {
+            anyhow::bail!("a C2 evidence plan wrote the kind {k:?}, which EVIDENCE_KINDS does not list");
+        }
+    }
+    Ok(())
+}
+
 fn text(a: &dyn datafusion::arrow::array::Array) -> Result<StringArray> {
     let t = datafusion::arrow::compute::cast(a, &DataType::Utf8)?;
     Ok(t.as_any()
@@ -603,6 +641,7 @@ fn text(a: &dyn datafusion::arrow::array::Array) -> Result<StringArray> {
 pub async fn detect(ctx: &SessionContext, c: &C2Config) -> Result<C2Findings> {
     stage(ctx, RUN_PAIRS, "beacon scores", &beacon_pairs_sql(c)).await?;
     let evidence = stage(ctx, RUN_EVIDENCE, "C2 evidence", &evidence_sql(c)).await?;
+    known_kinds(&evidence)?;
     stage_allowed(ctx, &c.allow, &evidence).await?;
     let control = stage(ctx, RUN_CONTROL, "C2 control pairs", &control_sql(c)).await?;
     let allowed = collect(ctx, "allow-listed pairs", &allowed_sql(c)).await?;

@@ -9,15 +9,22 @@ use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::datasource::MemTable;
-use datafusion::prelude::SessionContext;
+use datafusion::prelude::{DataFrame, SessionContext};
 
 /// Runs `sql` and returns its batches; `what` names it in errors.
 pub async fn collect(ctx: &SessionContext, what: &str, sql: &str) -> Result<Vec<RecordBatch>> {
-    let started = std::time::Instant::now();
-    let batches = ctx
-        .sql(sql)
+    run(plan(ctx, what, sql).await?, what).await
+}
+
+async fn plan(ctx: &SessionContext, what: &str, sql: &str) -> Result<DataFrame> {
+    ctx.sql(sql)
         .await
-        .with_context(|| format!("cannot plan {what}: {sql}"))?
+        .with_context(|| format!("cannot plan {what}: {sql}"))
+}
+
+async fn run(df: DataFrame, what: &str) -> Result<Vec<RecordBatch>> {
+    let started = std::time::Instant::now();
+    let batches = df
         .collect()
         .await
         .with_context(|| format!("cannot compute {what}"))?;
@@ -46,14 +53,9 @@ pub async fn stage(
     what: &str,
     sql: &str,
 ) -> Result<Vec<RecordBatch>> {
-    let schema = ctx
-        .sql(sql)
-        .await
-        .with_context(|| format!("cannot plan {what}: {sql}"))?
-        .schema()
-        .inner()
-        .clone();
-    let batches = collect(ctx, what, sql).await?;
+    let df = plan(ctx, what, sql).await?;
+    let schema = df.schema().inner().clone();
+    let batches = run(df, what).await?;
     ctx.deregister_table(name)?;
     ctx.register_table(name, mem_table(schema, &batches)?)?;
     Ok(batches)

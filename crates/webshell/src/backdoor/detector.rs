@@ -95,10 +95,17 @@ pub fn requests_sql() -> String {
 }
 
 /// Clients that probed many paths of a site and collected many errors.
+///
+/// Distinct paths are counted as groups of a first aggregation rather than
+/// by `COUNT(DISTINCT path)`, which keeps a hash set per (site, client):
+/// millions of them in a country's web logs.
 pub fn scanners_sql(c: &BackdoorConfig) -> String {
     format!(
-        "SELECT site, client_ip FROM {RUN_REQUESTS} GROUP BY site, client_ip \
-         HAVING COUNT(DISTINCT path) >= {p} AND SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) >= {e}",
+        "SELECT site, client_ip FROM ( \
+           SELECT site, client_ip, path, SUM(CASE WHEN status >= 400 THEN 1 ELSE 0 END) AS errors \
+           FROM {RUN_REQUESTS} GROUP BY site, client_ip, path) \
+         GROUP BY site, client_ip \
+         HAVING COUNT(path) >= {p} AND SUM(errors) >= {e}",
         p = c.scanner_paths,
         e = c.scanner_errors
     )
@@ -134,6 +141,7 @@ fn reached() -> String {
 /// naming a webshell on a request that reached the script (`ids`, 0.6) is
 /// strong but not enough alone, since such signatures also fire on
 /// harmless look-alikes; with any other kind it reaches the threshold.
+/// Distinct clients per path are counted as in [`scanners_sql`].
 pub fn evidence_sql(c: &BackdoorConfig) -> String {
     let lead = c.lead_seconds;
     let window = c.alert_window_seconds;
@@ -143,13 +151,16 @@ pub fn evidence_sql(c: &BackdoorConfig) -> String {
            SELECT site, path, client_ip, COUNT(*) AS n, SUM(CASE WHEN carries_command THEN 1 ELSE 0 END) AS cmd, \
                   SUM(CASE WHEN other_attack THEN 1 ELSE 0 END) AS other, MIN(ts) AS first_ts, MAX(ts) AS last_ts \
            FROM ok WHERE NOT by_scanner GROUP BY site, path, client_ip), \
+         clients AS ( \
+           SELECT site, path, COUNT(client_ip) AS clients FROM (SELECT DISTINCT site, path, client_ip FROM ok) \
+           GROUP BY site, path), \
          paths AS ( \
-           SELECT site, path, COUNT(*) AS n, COUNT(DISTINCT client_ip) AS clients, \
+           SELECT site, path, COUNT(*) AS n, MAX(c.clients) AS clients, \
                   AVG(CASE WHEN method = 'POST' THEN 1.0 ELSE 0.0 END) AS post_share, \
                   AVG(CASE WHEN no_referrer THEN 1.0 ELSE 0.0 END) AS noref_share, \
                   stddev(CAST(response_bytes AS DOUBLE)) / NULLIF(AVG(CAST(response_bytes AS DOUBLE)), 0) AS size_cv, \
                   MIN(ts) AS first_ts, MAX(ts) AS last_ts \
-           FROM ok GROUP BY site, path), \
+           FROM ok JOIN clients c USING (site, path) GROUP BY site, path), \
          latest_scan AS ( \
            SELECT site, MAX(scanned_at) AS at FROM web_files GROUP BY site), \
          files AS ( \

@@ -1,12 +1,11 @@
 //! `borderscope detect backdoor` and `borderscope explain backdoor SITE PATH`.
 
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use borderscope_engine::{Engine, FunctionContext, Runner};
-use borderscope_store::Store;
+use borderscope_store::{Store, StoreLocation};
 use borderscope_webshell::backdoor::{self, findings, BackdoorConfig};
 
 use crate::output::{self, Format};
@@ -18,7 +17,11 @@ pub struct DetectArgs {
     pub threshold: f64,
 }
 
-async fn engine(store: &Path, functions: FunctionContext, runner: &Runner) -> Result<Engine> {
+async fn engine(
+    store: &StoreLocation,
+    functions: FunctionContext,
+    runner: &Runner,
+) -> Result<Engine> {
     let store = Store::open(store).await?;
     findings::ensure_tables(&store).await?;
     Engine::over_on(store, functions, runner).await
@@ -29,7 +32,7 @@ fn rows(b: &[datafusion::arrow::array::RecordBatch]) -> usize {
 }
 
 pub async fn detect(
-    store: &Path,
+    store: &StoreLocation,
     functions: FunctionContext,
     runner: &Runner,
     a: &DetectArgs,
@@ -70,7 +73,7 @@ fn quote(s: &str) -> String {
 }
 
 pub async fn explain(
-    store: &Path,
+    store: &StoreLocation,
     functions: FunctionContext,
     runner: &Runner,
     site: &str,

@@ -25,7 +25,8 @@ use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
 use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
 use borderscope_engine::cluster::{
-    executor_registry, scheduler_session, PlanCodec, StageCodec, MAX_MESSAGE_BYTES,
+    executor_registry, executor_runtime, scheduler_session, PlanCodec, StageCodec,
+    MAX_MESSAGE_BYTES,
 };
 use borderscope_engine::{ClusterUrl, FunctionContext};
 use datafusion::execution::TaskContext;
@@ -209,6 +210,7 @@ async fn executor(functions: FunctionContext, a: &ExecutorArgs) -> Result<ExitCo
         }
     };
     let registry = executor_registry(&functions).context("cannot register the SQL functions")?;
+    let spill_dir = work_dir.to_string_lossy().into_owned();
     let config = ExecutorProcessConfig {
         bind_host: a.bind.ip().to_string(),
         external_host: Some(advertised(&a.bind, &a.advertise)?),
@@ -222,6 +224,9 @@ async fn executor(functions: FunctionContext, a: &ExecutorArgs) -> Result<ExitCo
         grpc_max_encoding_message_size: MAX_MESSAGE_BYTES,
         work_dir: Some(work_dir.to_string_lossy().into_owned()),
         override_function_registry: Some(Arc::new(registry)),
+        // Ballista's own runtime knows only local files; ours also opens
+        // the S3 buckets plans name, with this process's AWS settings.
+        override_runtime_producer: Some(Arc::new(move |_| executor_runtime(&spill_dir))),
         override_logical_codec: Some(Arc::new(PlanCodec::new(functions.clone()))),
         override_physical_codec: Some(Arc::new(StageCodec::new(functions.clone()))),
         override_execution_engine: Some(Arc::new(WithoutOperatorMetrics(

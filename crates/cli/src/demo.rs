@@ -101,6 +101,7 @@ pub async fn run(functions: FunctionContext, args: &Args) -> Result<ExitCode> {
 
     step(2, "ingesting its telemetry");
     let store = Store::create_or_open(&store_dir).await?;
+    let location = store.location().clone();
     let ingested = crate::ingest::ingest_into(
         &store,
         &crate::ingest::Args {
@@ -125,7 +126,7 @@ pub async fn run(functions: FunctionContext, args: &Args) -> Result<ExitCode> {
     step(3, "loading its feeds (intel load, phish load)");
     let feeds = world.join(borderscope_sim::FEEDS);
     crate::intel::run(
-        &store_dir,
+        &location,
         &crate::intel::Command::Load {
             paths: vec![feeds.join("feodo.csv"), feeds.join("c2-domains.txt")],
             threat: None,
@@ -134,7 +135,7 @@ pub async fn run(functions: FunctionContext, args: &Args) -> Result<ExitCode> {
     .await
     .context("loading the simulated intel feeds")?;
     crate::phishing::run(
-        &store_dir,
+        &location,
         &crate::phishing::Command::Load {
             paths: vec![feeds.join("phishtank.csv")],
             list_source: "openphish".into(),
@@ -153,7 +154,7 @@ pub async fn run(functions: FunctionContext, args: &Args) -> Result<ExitCode> {
         beacon_alone: false,
     };
     crate::detect::run(
-        &store_dir,
+        &location,
         functions.clone(),
         &borderscope_engine::Runner::Embedded,
         &crate::detect::Command::C2(c2),
@@ -173,7 +174,7 @@ pub async fn run(functions: FunctionContext, args: &Args) -> Result<ExitCode> {
         threshold: borderscope_phish::PhishConfig::default().threshold,
     };
     crate::detect::run(
-        &store_dir,
+        &location,
         functions.clone(),
         &borderscope_engine::Runner::Embedded,
         &crate::detect::Command::Phishing(phishing),
@@ -184,7 +185,7 @@ pub async fn run(functions: FunctionContext, args: &Args) -> Result<ExitCode> {
         threshold: borderscope_webshell::backdoor::BackdoorConfig::default().threshold,
     };
     crate::detect::run(
-        &store_dir,
+        &location,
         functions.clone(),
         &borderscope_engine::Runner::Embedded,
         &crate::detect::Command::Backdoor(backdoor),

@@ -1,12 +1,11 @@
 //! `borderscope detect c2` and `borderscope explain c2`.
 
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use borderscope_detect::c2::{self, C2Config};
 use borderscope_engine::{Engine, FunctionContext, Runner};
-use borderscope_store::Store;
+use borderscope_store::{Store, StoreLocation};
 
 use crate::output::{self, Format};
 
@@ -84,7 +83,7 @@ pub fn parse_time(s: &str) -> Result<i64, String> {
 
 /// Opens the store for detection: the tables detectors read and write exist.
 pub async fn engine_for_detection(
-    store: &Path,
+    store: &StoreLocation,
     functions: FunctionContext,
     runner: &Runner,
 ) -> Result<Engine> {
@@ -101,7 +100,7 @@ pub async fn engine_for_detection(
 }
 
 pub async fn run(
-    store: &Path,
+    store: &StoreLocation,
     functions: FunctionContext,
     runner: &Runner,
     cmd: &Command,
@@ -184,7 +183,7 @@ fn quote(s: &str) -> String {
 }
 
 pub async fn explain(
-    store: &Path,
+    store: &StoreLocation,
     functions: FunctionContext,
     runner: &Runner,
     cmd: &ExplainCommand,

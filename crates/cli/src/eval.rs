@@ -116,7 +116,7 @@ async fn evaluate(
         borderscope_intel::load(&store, intel, &Default::default()).await?;
     }
     let engine = crate::detect::engine_for_detection(
-        scratch.path(),
+        &scratch.path().into(),
         functions.clone(),
         &borderscope_engine::Runner::Embedded,
     )

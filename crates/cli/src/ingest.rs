@@ -1,12 +1,12 @@
 //! `borderscope ingest PATH...`
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Result;
 use borderscope_ingest::{FileOutcome, IngestOptions, IngestReport};
-use borderscope_store::Store;
+use borderscope_store::{Store, StoreLocation};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
 use crate::progress::Bar;
@@ -31,7 +31,7 @@ pub struct Args {
     pub quiet: bool,
 }
 
-pub async fn run(store_path: &Path, args: &Args) -> Result<ExitCode> {
+pub async fn run(store_path: &StoreLocation, args: &Args) -> Result<ExitCode> {
     let store = Store::create_or_open(store_path).await?;
     let report = ingest_into(&store, args).await?;
     print_report(&report);

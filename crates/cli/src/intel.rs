@@ -1,11 +1,11 @@
 //! `borderscope intel load FILE...`
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
 use borderscope_intel::{FileOutcome, LoadOptions};
-use borderscope_store::Store;
+use borderscope_store::{Store, StoreLocation};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
 #[derive(clap::Subcommand)]
@@ -21,7 +21,7 @@ pub enum Command {
     },
 }
 
-pub async fn run(store: &Path, cmd: &Command) -> Result<ExitCode> {
+pub async fn run(store: &StoreLocation, cmd: &Command) -> Result<ExitCode> {
     let Command::Load { paths, threat } = cmd;
     let store = Store::create_or_open(store).await?;
     let opts = LoadOptions {

@@ -29,14 +29,16 @@ use clap::{Parser, Subcommand};
     about = "Cross-border botnet, phishing and backdoor figures from security telemetry, with the evidence behind every count"
 )]
 struct Cli {
-    /// Store folder (Delta Lake tables).
+    /// The store (Delta Lake tables): a folder, or s3://BUCKET/PREFIX on an
+    /// S3-compatible object store, reached with the AWS_* environment
+    /// variables (AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, ...).
     #[arg(
         long,
         global = true,
         env = "BORDERSCOPE_STORE",
         default_value = "borderscope-store"
     )]
-    store: PathBuf,
+    store: borderscope_store::StoreLocation,
 
     /// MaxMind-format geolocation databases (.mmdb: GeoLite2/GeoIP2 Country,
     /// City or ASN, DB-IP, IPinfo), tried before the built-in registry data.
@@ -73,7 +75,7 @@ struct Cli {
     /// Run the plans of query, summary, detect, explain and report on the
     /// Apache DataFusion Ballista cluster whose scheduler is here
     /// (df://HOST:PORT; see `borderscope cluster`). The store must be on
-    /// storage every cluster process sees at the same path.
+    /// S3 or on a file system every cluster process sees at the same path.
     #[arg(long, global = true, env = "BORDERSCOPE_CLUSTER")]
     cluster: Option<borderscope_engine::ClusterUrl>,
 

@@ -11,7 +11,7 @@ use borderscope_phish::candidates::ReadOptions;
 use borderscope_phish::load::FileOutcome;
 use borderscope_phish::page::PageScorer;
 use borderscope_phish::{findings, pages, PhishConfig, Registry};
-use borderscope_store::Store;
+use borderscope_store::{Store, StoreLocation};
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Table};
 
 use crate::detect::parse_time;
@@ -32,7 +32,7 @@ pub enum Command {
     },
 }
 
-pub async fn run(store: &Path, cmd: &Command) -> Result<ExitCode> {
+pub async fn run(store: &StoreLocation, cmd: &Command) -> Result<ExitCode> {
     let Command::Load { paths, list_source } = cmd;
     let store = Store::create_or_open(store).await?;
     let opts = ReadOptions {
@@ -125,7 +125,11 @@ fn with_brands(functions: FunctionContext, brands: Option<&Path>) -> Result<Func
     })
 }
 
-async fn engine(store: &Path, functions: FunctionContext, runner: &Runner) -> Result<Engine> {
+async fn engine(
+    store: &StoreLocation,
+    functions: FunctionContext,
+    runner: &Runner,
+) -> Result<Engine> {
     let store = Store::open(store).await?;
     findings::ensure_tables(&store).await?;
     Engine::over_on(store, functions, runner).await
@@ -136,7 +140,7 @@ fn rows(b: &[datafusion::arrow::array::RecordBatch]) -> usize {
 }
 
 pub async fn detect(
-    store: &Path,
+    store: &StoreLocation,
     functions: FunctionContext,
     runner: &Runner,
     a: &DetectArgs,
@@ -205,7 +209,7 @@ fn quote(s: &str) -> String {
 }
 
 pub async fn explain(
-    store: &Path,
+    store: &StoreLocation,
     functions: FunctionContext,
     runner: &Runner,
     url: &str,

@@ -1,7 +1,7 @@
 //! `borderscope query SQL` and `borderscope summary`.
 
+use borderscope_store::StoreLocation;
 use std::io::Write;
-use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -27,7 +27,7 @@ pub struct SummaryArgs {
 }
 
 pub async fn run(
-    store: &Path,
+    store: &StoreLocation,
     functions: FunctionContext,
     runner: &Runner,
     args: &Args,
@@ -42,7 +42,7 @@ pub async fn run(
 }
 
 pub async fn summary(
-    store: &Path,
+    store: &StoreLocation,
     functions: FunctionContext,
     runner: &Runner,
     args: &SummaryArgs,
@@ -53,7 +53,7 @@ pub async fn summary(
 }
 
 pub async fn print_summary(engine: &Engine, show_sql: bool) -> Result<()> {
-    println!("store: {}", engine.store().root().display());
+    println!("store: {}", engine.store().location());
     let versions: Vec<String> = engine
         .snapshot()
         .versions()

@@ -1,7 +1,8 @@
 //! `borderscope report`: the three cross-border statements for a period.
 
+use borderscope_store::StoreLocation;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -59,7 +60,7 @@ pub struct Args {
 }
 
 pub async fn run(
-    store: &Path,
+    store: &StoreLocation,
     functions: FunctionContext,
     runner: &Runner,
     args: &Args,

@@ -2,12 +2,12 @@
 //! YARA scans of web roots into `web_files`, and their accuracy on labelled
 //! folders.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use borderscope_store::Store;
+use borderscope_store::{Store, StoreLocation};
 use borderscope_webshell::eval::{evaluate, Counts, WebshellEval};
 use borderscope_webshell::{store_scan, Limits, RuleSet, Scanner};
 
@@ -69,7 +69,7 @@ pub struct ScanArgs {
     pub rules: RuleArgs,
 }
 
-pub async fn scan_web(store: &Path, a: &ScanArgs) -> Result<ExitCode> {
+pub async fn scan_web(store: &StoreLocation, a: &ScanArgs) -> Result<ExitCode> {
     let set = a.rules.compile()?;
     let mut scanner = Scanner::new(&set, a.rules.limits());
     let report = scanner

@@ -38,6 +38,7 @@ use ballista_core::config::{
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_core::serde::{BallistaLogicalExtensionCodec, BallistaPhysicalExtensionCodec};
+use borderscope_store::ObjectStores;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::ipc::reader::StreamReader;
 use datafusion::arrow::ipc::writer::StreamWriter;
@@ -47,6 +48,7 @@ use datafusion::common::{plan_datafusion_err, DataFusionError, Result, TableRefe
 use datafusion::datasource::file_format::FileFormatFactory;
 use datafusion::datasource::MemTable;
 use datafusion::execution::context::SessionState;
+use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
 use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{AggregateUDF, Extension, LogicalPlan, ScalarUDF, WindowUDF};
@@ -120,10 +122,30 @@ impl FromStr for ClusterUrl {
 /// A session for the scheduler: Ballista's defaults for a configuration
 /// the client sent, plus borderscope's functions. Ballista builds one per
 /// client session (its `override_session_builder`).
+///
+/// Its object stores are this process's [`ObjectStores`]: planning lists
+/// the Parquet files a client's plan names, which are `s3://` URLs for a
+/// store on S3.
 pub fn scheduler_session(config: SessionConfig, f: &FunctionContext) -> Result<SessionState> {
-    let mut state = ballista_core::utils::default_session_builder(config)?;
+    let state = ballista_core::utils::default_session_builder(config)?;
+    let runtime = RuntimeEnvBuilder::from_runtime_env(state.runtime_env())
+        .with_object_store_registry(ObjectStores::shared())
+        .build_arc()?;
+    let mut state = SessionStateBuilder::new_from_existing(state)
+        .with_runtime_env(runtime)
+        .build();
     register_functions(&mut state, f)?;
     Ok(state)
+}
+
+/// The runtime of an executor's tasks: spill files in `work_dir`, and this
+/// process's [`ObjectStores`], so the store's Parquet files resolve
+/// whether they are `file://` or `s3://` URLs.
+pub fn executor_runtime(work_dir: &str) -> Result<Arc<RuntimeEnv>> {
+    RuntimeEnvBuilder::new()
+        .with_temp_file_path(work_dir)
+        .with_object_store_registry(ObjectStores::shared())
+        .build_arc()
 }
 
 /// The functions an executor decodes plans with: DataFusion's and

@@ -6,10 +6,8 @@ pub mod cluster;
 pub mod summary;
 pub mod udf;
 
-use std::path::Path;
-
 use anyhow::{Context, Result};
-use borderscope_store::{Snapshot, Store};
+use borderscope_store::{Snapshot, Store, StoreLocation};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::prelude::{SessionConfig, SessionContext};
 
@@ -37,13 +35,16 @@ pub struct Engine {
 
 impl Engine {
     /// Opens the store at `root` (which must exist) for querying.
-    pub async fn open(root: &Path, functions: FunctionContext) -> Result<Engine> {
+    pub async fn open(
+        root: impl Into<StoreLocation>,
+        functions: FunctionContext,
+    ) -> Result<Engine> {
         Self::open_on(root, functions, &Runner::Embedded).await
     }
 
     /// [`Engine::open`], with the plans run by `runner`.
     pub async fn open_on(
-        root: &Path,
+        root: impl Into<StoreLocation>,
         functions: FunctionContext,
         runner: &Runner,
     ) -> Result<Engine> {

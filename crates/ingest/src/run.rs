@@ -182,7 +182,7 @@ pub async fn ingest(
     opts: &IngestOptions,
 ) -> Result<IngestReport> {
     let files = list_files(paths)?;
-    let lock = store.lock_writer()?;
+    let lock = store.lock_writer().await?;
     let recovered = store.recover(&lock).await?;
     let priors = store.prior_ingests().await?;
     let total: u64 = files

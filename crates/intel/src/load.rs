@@ -88,7 +88,7 @@ impl LoadReport {
 /// store's `intel` table, rejected entries into `quarantine`, as one batch.
 pub async fn load(store: &Store, paths: &[PathBuf], opts: &LoadOptions) -> Result<LoadReport> {
     let files = borderscope_ingest::run::list_files(paths)?;
-    let lock = store.lock_writer()?;
+    let lock = store.lock_writer().await?;
     // Created under the lock, so two loads starting together cannot both try.
     store.ensure_table(INTEL_TABLE, &schema(), None).await?;
     let recovered = store.recover(&lock).await?;

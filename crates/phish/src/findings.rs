@@ -65,7 +65,7 @@ pub async fn store_findings(
     label: &str,
 ) -> Result<Option<CommitReport>> {
     ensure_tables(store).await?;
-    let lock = store.lock_writer()?;
+    let lock = store.lock_writer().await?;
     store.recover(&lock).await?;
     let mut w = BatchWriter::new(store, &lock).with_label(label);
     for ((name, schema), batches) in tables().into_iter().zip([&findings.pages, &findings.ops]) {

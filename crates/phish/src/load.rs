@@ -181,7 +181,7 @@ pub async fn ensure_table(store: &Store) -> Result<()> {
 /// recursively) into `phish_feed`, rejected rows into `quarantine`, as one batch.
 pub async fn load(store: &Store, paths: &[PathBuf], opts: &ReadOptions) -> Result<LoadReport> {
     let files = borderscope_ingest::run::list_files(paths)?;
-    let lock = store.lock_writer()?;
+    let lock = store.lock_writer().await?;
     ensure_table(store).await?;
     let recovered = store.recover(&lock).await?;
     let priors = loaded_before(store).await?;

@@ -77,6 +77,10 @@ impl Snapshot {
     /// scan of its files with the value as a literal column, and the table
     /// the union of those, in the column order the Delta provider shows.
     pub async fn register_files(&self, store: &Store, ctx: &SessionContext) -> Result<()> {
+        // The file URLs are `s3://` ones for a store on S3: the client's
+        // session resolves them with the store's own client (the scheduler
+        // and executors with theirs, `ObjectStores`).
+        store.register_object_store(ctx);
         for (name, version) in self.versions() {
             let table = store.load_version(&name, version).await?;
             let provider = table
@@ -191,7 +195,7 @@ impl Store {
         Ok(Snapshot {
             versions: manifest::pinned_versions(&rows)?,
             manifest_version,
-            tables: self.table_names()?,
+            tables: self.table_names().await?,
         })
     }
 

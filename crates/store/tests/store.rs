@@ -85,7 +85,7 @@ async fn a_committed_batch_is_visible_and_its_hashes_remembered() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::create_or_open(dir.path()).await.unwrap();
     assert_eq!(count_flows(&store).await, 0);
-    let lock = store.lock_writer().unwrap();
+    let lock = store.lock_writer().await.unwrap();
     let mut w = BatchWriter::new(&store, &lock);
     w.write("flows", flows(10, 0)).await.unwrap();
     w.write("flows", flows(5, 3)).await.unwrap();
@@ -95,7 +95,7 @@ async fn a_committed_batch_is_visible_and_its_hashes_remembered() {
     let priors = store.prior_ingests().await.unwrap();
     assert_eq!(priors["abc"].source_file, "a.log");
     // Partitioned by event date: one folder per day written.
-    let parts: Vec<_> = std::fs::read_dir(store.table_path("flows"))
+    let parts: Vec<_> = std::fs::read_dir(store.local_root().unwrap().join("tables/flows"))
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -109,7 +109,7 @@ async fn data_committed_without_its_manifest_row_is_invisible_then_rolled_back()
     let dir = tempfile::tempdir().unwrap();
     let store = Store::create_or_open(dir.path()).await.unwrap();
     {
-        let lock = store.lock_writer().unwrap();
+        let lock = store.lock_writer().await.unwrap();
         let mut w = BatchWriter::new(&store, &lock);
         w.write("flows", flows(7, 0)).await.unwrap();
         w.commit(&[record("a.log", "aaa")]).await.unwrap();
@@ -128,7 +128,7 @@ async fn data_committed_without_its_manifest_row_is_invisible_then_rolled_back()
         7,
         "readers see the last committed batch only"
     );
-    let lock = store.lock_writer().unwrap();
+    let lock = store.lock_writer().await.unwrap();
     let recovered = store.recover(&lock).await.unwrap();
     assert_eq!(recovered.len(), 1, "{recovered:?}");
     assert!(recovered[0].contains("flows"));
@@ -162,7 +162,7 @@ async fn an_empty_batch_commits_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::create_or_open(dir.path()).await.unwrap();
     let before = store.snapshot().await.unwrap();
-    let lock = store.lock_writer().unwrap();
+    let lock = store.lock_writer().await.unwrap();
     let w = BatchWriter::new(&store, &lock);
     assert!(w.commit(&[]).await.unwrap().is_none());
     assert_eq!(store.snapshot().await.unwrap(), before);
@@ -192,7 +192,7 @@ async fn reopening_an_existing_store_keeps_its_data() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = Store::create_or_open(dir.path()).await.unwrap();
-        let lock = store.lock_writer().unwrap();
+        let lock = store.lock_writer().await.unwrap();
         let mut w = BatchWriter::new(&store, &lock);
         w.write("flows", flows(4, 0)).await.unwrap();
         w.commit(&[record("a.log", "aaa")]).await.unwrap();
@@ -211,7 +211,7 @@ async fn tables_beyond_the_event_tables_join_the_snapshot_and_labelled_batches_c
         .await
         .unwrap();
     assert_eq!(store.snapshot().await.unwrap().version("derived"), 0);
-    let lock = store.lock_writer().unwrap();
+    let lock = store.lock_writer().await.unwrap();
     let mut w = BatchWriter::new(&store, &lock).with_label("detect test");
     w.write("derived", flows(3, 0)).await.unwrap();
     let report = w.commit(&[]).await.unwrap().unwrap();
@@ -262,7 +262,7 @@ async fn a_replaced_table_shows_only_the_new_content_once_committed() {
             .await
             .unwrap()
     };
-    let lock = store.lock_writer().unwrap();
+    let lock = store.lock_writer().await.unwrap();
     let mut w = BatchWriter::new(&store, &lock).with_label("run 1");
     w.replace("findings", vec![flows(5, 0)]).await.unwrap();
     w.commit(&[]).await.unwrap();

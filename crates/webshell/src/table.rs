@@ -114,7 +114,7 @@ pub async fn store_scan(
     store
         .ensure_table(WEB_FILES_TABLE, &web_files_schema(), None)
         .await?;
-    let lock = store.lock_writer()?;
+    let lock = store.lock_writer().await?;
     store.recover(&lock).await?;
     let mut w = borderscope_store::BatchWriter::new(store, &lock).with_label("scan-web");
     let scanned_at = now_micros();

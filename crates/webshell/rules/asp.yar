@@ -7,6 +7,18 @@
   it in JScript.NET, or load an assembly sent in the request body.
 */
 
+private rule asp_server_code
+{
+    // server-side script delimiters of a classic ASP / ASP.NET page (a PHP
+    // file that writes JavaScript into HTML has none of them)
+    strings:
+        $delim = "<%"
+        $script = /<script[^>]{0,80}runat\s*=\s*['"]?server/ nocase
+        $php = "<?php" nocase
+    condition:
+        ($delim or $script) and not $php
+}
+
 private rule asp_request_source
 {
     strings:
@@ -100,7 +112,7 @@ rule asp_encoded_execute
         $rev_request = /strreverse\s*\(\s*['"][^'"]{0,20}tseuqer/ nocase
         $hexfn = /execute\s*\(?\s*[a-z_]\w{0,20}\s*\(\s*['"][0-9a-f]{200}/ nocase
     condition:
-        any of them
+        asp_server_code and any of them
 }
 
 rule asp_socket_tunnel
@@ -159,10 +171,10 @@ rule asp_execute_of_variable_small_page
     strings:
         $exec_var = /[^\w.](execute|eval|executeglobal)\s*[\( ]\s*\(?\s*[a-z_]\w{0,30}\s*\)?\s*(%>|\r|\n|:|$)/ nocase
         $exec_session = /[^\w.](execute|eval|executeglobal)\s*\(?\s*(session|application)\s*\(/ nocase
-        $exec_fn_literal = /[^\w.](execute|executeglobal)\s*\(?\s*[a-z_]\w{0,30}\s*\(\s*"[^"\r\n]{16,}"/ nocase
+        $exec_fn_literal = /[^\w.](execute|executeglobal)(\s+|\s*\(\s*)[a-z_]\w{0,30}\s*\(\s*"[^"\r\n]{16,}"/ nocase
         $not_net = /<%#/
     condition:
-        filesize < 4KB and not $not_net and (
+        filesize < 4KB and asp_server_code and not $not_net and (
             (asp_request_source and ($exec_var or $exec_session)) or $exec_fn_literal
         )
 }
@@ -203,7 +215,7 @@ rule asp_reversed_request
         $rev = /tseuqer/ nocase
         $run = /[^\w.](execute|eval|executeglobal)\s*[\( ]/ nocase
     condition:
-        filesize < 16KB and $rev and $run
+        filesize < 16KB and asp_server_code and $rev and $run
 }
 
 rule aspx_xslt_script_runs_code
@@ -263,4 +275,39 @@ rule aspx_dynamic_code_from_request
         $ctl = /\.\s*Text\b/
     condition:
         filesize < 128KB and (asp_request_source or $ctl) and ($codedom or $jsevaluate or $ps)
+}
+
+/*
+  Session 5 additions.
+*/
+
+rule aspx_file_write_from_request
+{
+    meta:
+        description = "an ASP.NET page writes a file whose path comes from the request or a form control (StreamWriter/File.WriteAllText/FileInfo.CreateText on Request or TextBox.Text): the .NET one-line dropper"
+        technique = "file write from request"
+        score = 75
+    strings:
+        $sw_req = /new\s+(System\.IO\.)?streamwriter\s*\(\s*(request|server\s*\.\s*mappath\s*\(\s*request|[a-z_]\w*\s*\.\s*text\b)/ nocase
+        $wat_req = /File\s*\.\s*(WriteAllText|WriteAllBytes|AppendAllText|Create|CreateText)\s*\(\s*(request|server\s*\.\s*mappath\s*\(\s*request|[a-z_]\w*\s*\.\s*text\b)/ nocase
+        $fi_req = /new\s+(System\.IO\.)?FileInfo\s*\(\s*(request|[a-z_]\w*\s*\.\s*text\b)[^;]{0,200}\.\s*(CreateText|OpenWrite|AppendText)\s*\(/ nocase
+        $content = /\.\s*(Write|WriteLine)\s*\(\s*(request|[a-z_]\w*\s*\.\s*text\b)/ nocase
+        $page = /<%@\s*(Page|WebHandler|WebService|Control)|runat\s*=\s*['"]?server/ nocase
+    condition:
+        filesize < 64KB and $page and (any of ($sw_req, $wat_req, $fi_req)) and $content
+}
+
+rule asp_execute_of_decoder_output
+{
+    meta:
+        description = "a classic ASP page defines its own decoding function and runs its output with Execute/ExecuteGlobal/Eval (execute(Decode(s))): the packed-payload form of VBScript shells"
+        technique = "obfuscated code execution"
+        score = 75
+    strings:
+        $fn = /(Function|Sub)\s+[a-z_]\w{0,30}\s*\(/ nocase
+        $exec_fn = /[^\w.](execute|executeglobal|eval)\s*\(?\s*\(?\s*[a-z_]\w{0,30}\s*\(\s*[a-z_]\w{0,30}\s*(,\s*[a-z_"]\w{0,30}"?\s*)?\)\s*\)?\s*(%>|\r|\n|:|$)/ nocase
+        $chr_math = /chr[wb]?\s*\(\s*(asc[wb]?\s*\(|[a-z_]\w{0,20}\s*\(\s*[a-z_]\w{0,20}\s*\)\s*[-+*\\\/x])/ nocase
+        $mid = /mid\s*\(/ nocase
+    condition:
+        filesize < 64KB and asp_server_code and $fn and $exec_fn and ($chr_math or $mid)
 }

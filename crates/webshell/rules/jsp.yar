@@ -150,7 +150,7 @@ rule jsp_dangerous_sink_with_request
         $urlcl = /new\s+(java\.net\.)?URLClassLoader\s*\(/
         $templates = /TemplatesImpl|_bytecodes/
         $deser = /new\s+(java\.io\.)?ObjectInputStream\s*\([^;]{0,120}\)\s*\.\s*readObject\s*\(|\.\s*readObject\s*\(\s*\)/
-        $jndi = /new\s+(javax\.naming\.)?InitialContext\s*\(\s*\)\s*\.\s*lookup\s*\(|\.\s*lookup\s*\(\s*request\s*\./
+        $jndi = /new\s+(javax\.naming\.)?InitialContext\s*\(\s*\)\s*\.\s*lookup\s*\(|\.\s*lookup\s*\(\s*request\s*\.|JdbcRowSetImpl|setDataSourceName\s*\(\s*request/
         $javac = /getSystemJavaCompiler\s*\(|JavaCompiler/
         $jshell = /jdk\.jshell|JShell\s*\.\s*create\s*\(/
         $engine = /getEngineByName\s*\(|getEngineByExtension\s*\(|new\s+(javax\.script\.)?ScriptEngineManager\s*\(/
@@ -161,4 +161,50 @@ rule jsp_dangerous_sink_with_request
         $loadclass = /\.\s*defineClass\s*\(|\.\s*loadClass\s*\(\s*request/
     condition:
         filesize < 64KB and jsp_request_source and any of them
+}
+
+/*
+  Session 5 additions.
+*/
+
+rule jsp_reverse_shell
+{
+    meta:
+        description = "a page connects a socket and wires a shell process's streams to it (the JSP counterpart of php_reverse_shell)"
+        technique = "reverse or bind shell"
+        score = 85
+    strings:
+        $sock = /new\s+(java\.net\.)?Socket\s*\(/
+        $exec = /\.\s*exec\s*\(|new\s+(java\.lang\.)?ProcessBuilder\s*\(/
+        $shell = /['"](cmd(\.exe)?|\/bin\/(ba)?sh|bash|sh)['"\s]/ nocase
+        $pipe = /getInputStream\s*\(\s*\)/
+        $pipe2 = /getOutputStream\s*\(\s*\)/
+    condition:
+        filesize < 64KB and $sock and $exec and $shell and $pipe and $pipe2
+}
+
+rule jsp_runtime_exec_via_variable
+{
+    meta:
+        description = "Runtime.getRuntime() kept in a variable whose exec() runs a string from the request or a shell: the two-step form of the JSP command console"
+        technique = "command execution of request data"
+        score = 80
+    strings:
+        $rt_var = /Runtime\s+[a-zA-Z_]\w*\s*=\s*(java\.lang\.)?Runtime\s*\.\s*getRuntime\s*\(\s*\)/
+        $exec_arg = /[a-zA-Z_]\w*\s*\.\s*exec\s*\(\s*(request\s*\.|[a-zA-Z_][\w.]*\s*[),]|new\s+String\s*\[|"[^"]{0,40}"\s*\+)/
+        $shell = /['"](cmd(\.exe)?|\/bin\/(ba)?sh)['"\s]/ nocase
+    condition:
+        filesize < 64KB and $rt_var and $exec_arg and (jsp_request_source or $shell)
+}
+
+rule jsp_el_runtime
+{
+    meta:
+        description = "a JSP expression-language block that reaches Runtime, ProcessBuilder or Class.forName: code execution hidden in ${...} rather than in a scriptlet"
+        technique = "code execution (expression language)"
+        score = 80
+    strings:
+        $el = /\$\{[^}]{0,300}(getRuntime\s*\(|ProcessBuilder|forName\s*\(|ScriptEngineManager|defineClass)/
+    condition:
+        filesize < 64KB and $el
 }

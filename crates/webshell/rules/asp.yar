@@ -244,8 +244,14 @@ rule asp_write_file_from_request
         $assign_req = /[a-z_]\w{0,30}\s*=\s*Request\s*(\.\s*(Form|QueryString|Item))?\s*\(/ nocase
         $write_req = /\.\s*(Write|WriteLine)\s*\(?[^\r\n]{0,40}Request\s*(\.\s*(Form|QueryString|Item))?\s*\(/ nocase
         $save = /\.\s*SaveToFile\s*\(?\s*[^\r\n]{0,40}Request/ nocase
+        // the same through variables: a file opened for writing or appending (modes 2 and 8) at a
+        // path held in a variable, written from a variable, both variables read from the request
+        $open_var = /OpenTextFile\s*\(\s*(server\s*\.\s*mappath\s*\(\s*)?[a-z_]\w{0,30}\s*\)?\s*,\s*[28]/ nocase
+        $create_var2 = /CreateTextFile\s*\(\s*(server\s*\.\s*mappath\s*\(\s*)?[a-z_]\w{0,30}\s*\)?\s*[,)]/ nocase
+        $write_var = /\.\s*(Write|WriteLine)\s*(\(\s*)?[a-z_]\w{0,30}\s*\)?\s*(\r|\n|:|%>|')/ nocase
     condition:
-        filesize < 8KB and (($write_req and ($create_req or ($create_var and $assign_req))) or $save)
+        filesize < 8KB and (($write_req and ($create_req or ($create_var and $assign_req))) or $save or
+            (($open_var or $create_var2) and $write_var and #assign_req >= 2))
 }
 
 rule asp_script_encoded
@@ -310,4 +316,17 @@ rule asp_execute_of_decoder_output
         $mid = /mid\s*\(/ nocase
     condition:
         filesize < 64KB and asp_server_code and $fn and $exec_fn and ($chr_math or $mid)
+}
+
+rule aspx_jscript_eval_of_decoded
+{
+    meta:
+        description = "server-side JScript evaluates a string it decodes at run time (eval(...FromBase64String(...)), eval of char() arithmetic): the packed form of the JScript.NET one-liner"
+        technique = "obfuscated code execution"
+        score = 80
+    strings:
+        $server_js = /(<%@\s*Page\s+Language\s*=\s*['"]?\s*Jscript|<script[^>]{0,60}runat\s*=\s*['"]?server[^>]{0,60}language\s*=\s*['"]?JScript|<script[^>]{0,60}language\s*=\s*['"]?JScript[^>]{0,60}runat\s*=\s*['"]?server)/ nocase
+        $eval_dec = /[^\w.]eval\s*\(\s*[^;]{0,120}(FromBase64String|GetString\s*\(|Decode\s*\(|String\s*\.\s*fromCharCode|char\s*\(\s*0x)/ nocase
+    condition:
+        filesize < 64KB and $server_js and $eval_dec
 }

@@ -188,8 +188,11 @@ rule asp_script_control
     strings:
         $add = /\.\s*AddObject\s*\(?\s*"/ nocase
         $run = /\.\s*(ExecuteStatement|AddCode|Eval)\s*\(/ nocase
+        // ScriptControl handed code from the request, whatever quotes the page uses
+        $sc = /ScriptControl/ nocase
+        $addcode_req = /\.\s*(AddCode|ExecuteStatement|Eval)\s*\(?\s*Request/ nocase
     condition:
-        filesize < 64KB and $add and $run
+        filesize < 64KB and (($add and $run) or ($sc and $addcode_req))
 }
 
 rule asp_utf7_codepage
@@ -249,9 +252,12 @@ rule asp_write_file_from_request
         $open_var = /OpenTextFile\s*\(\s*(server\s*\.\s*mappath\s*\(\s*)?[a-z_]\w{0,30}\s*\)?\s*,\s*[28]/ nocase
         $create_var2 = /CreateTextFile\s*\(\s*(server\s*\.\s*mappath\s*\(\s*)?[a-z_]\w{0,30}\s*\)?\s*[,)]/ nocase
         $write_var = /\.\s*(Write|WriteLine)\s*(\(\s*)?[a-z_]\w{0,30}\s*\)?\s*(\r|\n|:|%>|')/ nocase
+        // a script file (by its extension) created with content held in a variable read from the request
+        $create_script = /(CreateTextFile|OpenTextFile)\s*\(\s*(server\s*\.\s*mappath\s*\(\s*)?"[^"\r\n]{0,60}\.(asp|aspx|asa|cer|cdx|php|jsp)"/ nocase
     condition:
         filesize < 8KB and (($write_req and ($create_req or ($create_var and $assign_req))) or $save or
-            (($open_var or $create_var2) and $write_var and #assign_req >= 2))
+            (($open_var or $create_var2) and $write_var and #assign_req >= 2) or
+            ($create_script and ($write_var or $write_req) and $assign_req))
 }
 
 rule asp_script_encoded
@@ -294,10 +300,10 @@ rule aspx_file_write_from_request
         technique = "file write from request"
         score = 75
     strings:
-        $sw_req = /new\s+(System\.IO\.)?streamwriter\s*\(\s*(request|server\s*\.\s*mappath\s*\(\s*request|[a-z_]\w*\s*\.\s*text\b)/ nocase
-        $wat_req = /File\s*\.\s*(WriteAllText|WriteAllBytes|AppendAllText|Create|CreateText)\s*\(\s*(request|server\s*\.\s*mappath\s*\(\s*request|[a-z_]\w*\s*\.\s*text\b)/ nocase
-        $fi_req = /new\s+(System\.IO\.)?FileInfo\s*\(\s*(request|[a-z_]\w*\s*\.\s*text\b)[^;]{0,200}\.\s*(CreateText|OpenWrite|AppendText)\s*\(/ nocase
-        $content = /\.\s*(Write|WriteLine)\s*\(\s*(request|[a-z_]\w*\s*\.\s*text\b)/ nocase
+        $sw_req = /new\s+(System\.IO\.)?streamwriter\s*\(\s*(request|server\s*\.\s*mappath\s*\(\s*request|([a-z_]\w*\s*\.\s*){1,3}text\b)/ nocase
+        $wat_req = /File\s*\.\s*(WriteAllText|WriteAllBytes|AppendAllText|Create|CreateText)\s*\(\s*(request|server\s*\.\s*mappath\s*\(\s*request|([a-z_]\w*\s*\.\s*){1,3}text\b)/ nocase
+        $fi_req = /new\s+(System\.IO\.)?FileInfo\s*\(\s*(request|([a-z_]\w*\s*\.\s*){1,3}text\b)[\s\S]{0,200}\.\s*(CreateText|OpenWrite|AppendText)\s*\(/ nocase
+        $content = /\.\s*(Write|WriteLine)\s*\(\s*(request|([a-z_]\w*\s*\.\s*){1,3}text\b)/ nocase
         $page = /<%@\s*(Page|WebHandler|WebService|Control)|runat\s*=\s*['"]?server/ nocase
     condition:
         filesize < 64KB and $page and (any of ($sw_req, $wat_req, $fi_req)) and $content
@@ -329,4 +335,32 @@ rule aspx_jscript_eval_of_decoded
         $eval_dec = /[^\w.]eval\s*\(\s*[^;]{0,120}(FromBase64String|GetString\s*\(|Decode\s*\(|String\s*\.\s*fromCharCode|char\s*\(\s*0x)/ nocase
     condition:
         filesize < 64KB and $server_js and $eval_dec
+}
+
+rule asp_drops_script_with_eval
+{
+    meta:
+        description = "a server page (ASPX, ASHX, ASP) writes another server script whose content is a literal one-liner that evaluates request data: the dropper plants the shell, the shell is only in a string"
+        technique = "dropper"
+        score = 80
+    strings:
+        $write = /(CreateText|CreateTextFile|StreamWriter|WriteAllText|OpenTextFile)\s*\([^;\r\n]{0,80}\.(asp|aspx|ashx|asa|cer|php|jsp)['"\\]/ nocase
+        $oneliner = /(eval|execute|executeglobal)\s*\(?\s*\(?\s*request\s*(\.\s*(item|form|querystring)\s*)?["'\\]*\s*[\[(+"]/ nocase
+    condition:
+        filesize < 64KB and $write and $oneliner
+}
+
+rule asp_remote_download_to_file
+{
+    meta:
+        description = "a classic ASP page fetches a URL with XMLHTTP and saves the body to a file with ADODB.Stream: a downloader that plants a second-stage script"
+        technique = "dropper"
+        score = 75
+    strings:
+        $http = /(Microsoft|Msxml2)\s*\.\s*(Server)?XMLHTTP/ nocase
+        $stream = "ADODB.Stream" nocase
+        $save = /\.\s*SaveToFile\s*\(?/ nocase
+        $body = /responseBody/ nocase
+    condition:
+        filesize < 64KB and asp_server_code and $http and $stream and $save and $body
 }

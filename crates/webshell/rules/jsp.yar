@@ -78,7 +78,7 @@ rule jsp_file_write_from_request
         // the same through variables: path and content read from the request, a file made from one and written with the other
         $file_var = /new\s+(java\.io\.)?(File|FileOutputStream|FileWriter|PrintWriter)\s*\(\s*[a-zA-Z_]\w*\s*\)/
         $write_var = /\.\s*(write|print|println)\s*\(\s*[a-zA-Z_]\w*\s*\)/
-        $param_var = /[a-zA-Z_]\w*\s*=\s*request\s*\.\s*getParameter\s*\(/
+        $param_var = /[a-zA-Z_]\w*\s*=\s*(new\s+String\s*\(\s*)?request\s*\.\s*getParameter\s*\(/
     condition:
         filesize < 6KB and (($out and $content) or ($file_var and $write_var and #param_var >= 2))
 }
@@ -207,4 +207,17 @@ rule jsp_el_runtime
         $el = /\$\{[^}]{0,300}(getRuntime\s*\(|ProcessBuilder|forName\s*\(|ScriptEngineManager|defineClass)/
     condition:
         filesize < 64KB and $el
+}
+
+rule jsp_log_handler_file_write
+{
+    meta:
+        description = "a page points a java.util.logging FileHandler at a path from the request and logs request data into it: a file write that uses no file API by name"
+        technique = "file write from request"
+        score = 75
+    strings:
+        $fh = /FileHandler\s*\([^;]{0,160}request\s*\.\s*getParameter/
+        $log = /\.\s*(info|warning|severe|log)\s*\(\s*request\s*\.\s*getParameter/
+    condition:
+        filesize < 16KB and $fh and $log
 }

@@ -733,3 +733,61 @@ rule php_hex_escaped_letters_with_sink
     condition:
         php_code_marker and filesize < 64KB and #mixed >= 2 and ($sink or $dyncall)
 }
+
+rule php_bitwise_string_construction
+{
+    meta:
+        description = "strings computed by XOR/OR/AND of string literals and bare words ('W2vzV'^SJJs, '(T'|'!9'), many times over, in a script that calls a variable: the generator-made obfuscation that leaves no name, no decoder and no request variable readable"
+        technique = "obfuscated code"
+        score = 80
+    strings:
+        $op = /['"][^'"\r\n]{1,30}['"]\s*[\^|&]\s*['"][^'"\r\n]{1,30}['"]/
+        // a bare word (an undefined constant PHP reads as a string) as an operand, no space around
+        // the operator: the generator's hallmark, and what tells its output from quoted text like '&amp;'
+        // (XOR and OR only: '&' followed by a word is how HTML entities are written)
+        $bw1 = /['"][^'"\r\n]{1,30}['"][\^|][A-Za-z_][A-Za-z0-9_]{1,30}\b/
+        $bw2 = /\b[A-Za-z_][A-Za-z0-9_]{1,30}[\^|]['"][^'"\r\n]{1,30}['"]/
+        $dyncall = /[;{}()\n]\s*@?\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(/
+    condition:
+        php_code_marker and filesize < 64KB and (#bw1 + #bw2) >= 3 and (#op + #bw1 + #bw2) >= 8 and #dyncall >= 2
+}
+
+rule php_writes_encoded_php
+{
+    meta:
+        description = "decodes and writes or evaluates a base64 literal that starts with '<?php' or '<?' (PD9waHA, PD8): a dropper carrying its payload as an encoded PHP file"
+        technique = "dropper"
+        score = 80
+    strings:
+        $b64php = /['"](PD9waHA|PD8|PD9QSFA|IDw\/cGhw)[A-Za-z0-9+\/=]{16,}/
+        $dec = /base64_decode\s*\(/ nocase
+        $use = /(fwrite|fputs|file_put_contents|eval|assert|include|require)\s*\(/ nocase
+    condition:
+        filesize < 256KB and $b64php and $dec and $use
+}
+
+rule php_reflection_of_request
+{
+    meta:
+        description = "a small script builds a ReflectionFunction (or ReflectionMethod) from a value decoded out of the request (json_decode/unserialize of $_GET) and invokes it"
+        technique = "indirect call of a sink"
+        score = 75
+    strings:
+        $decode_req = /(json_decode|unserialize|base64_decode)\s*\(\s*\$_(GET|POST|REQUEST|COOKIE)/ nocase
+        $refl = /new\s+Reflection(Function|Method)\s*\(\s*\$/ nocase
+        $invoke = /->\s*invoke(Args)?\s*\(/ nocase
+    condition:
+        php_code_marker and filesize < 4KB and $decode_req and $refl and $invoke
+}
+
+rule php_com_shell_object
+{
+    meta:
+        description = "PHP creates Windows COM objects that run commands or manage accounts (WScript.Shell, Shell.Application, Shell.Users): the Windows console of PHP shells"
+        technique = "command execution"
+        score = 75
+    strings:
+        $com = /new\s+COM\s*\(\s*['"](WScript\.Shell|Shell\.Application|Shell\.Users|WScript\.Network)['"]/ nocase
+    condition:
+        php_code_marker and $com
+}

@@ -364,3 +364,19 @@ rule asp_remote_download_to_file
     condition:
         filesize < 64KB and asp_server_code and $http and $stream and $save and $body
 }
+
+rule asp_jscript_eval_as_value
+{
+    meta:
+        description = "server-side JScript passes eval around as a value (returned from a function, stored in a variable or an object literal) and the page reads the request: the eval call site then shows no 'eval(' next to Request"
+        technique = "indirect eval"
+        score = 80
+    strings:
+        // JScript server code: the page directive or a runat=server block names JScript/JavaScript
+        $js_dir = /<%@\s*(page\s+)?language\s*=\s*['"]?\s*(javascript|jscript)/ nocase
+        $js_block = /<script[^>]{0,60}(runat\s*=\s*['"]?server[^>]{0,60}language\s*=\s*['"]?(javascript|jscript)|language\s*=\s*['"]?(javascript|jscript)[^>]{0,60}runat\s*=\s*['"]?server)/ nocase
+        // eval not followed by '(': return eval; x = eval; {k: eval}; f(eval)
+        $value = /(\breturn|[=:(,])\s*eval\s*[;,)}\r\n]/
+    condition:
+        filesize < 64KB and asp_server_code and asp_request_source and ($js_dir or $js_block) and $value
+}

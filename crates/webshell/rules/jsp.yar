@@ -76,8 +76,9 @@ rule jsp_file_write_from_request
         $out = /new\s+(java\.io\.)?(FileOutputStream|FileWriter|PrintWriter|RandomAccessFile)\s*\(\s*[^;]{0,120}(request\s*\.\s*getParameter|getRealPath)/
         $content = /\.\s*(write|print|println)\s*\(\s*[^;]{0,60}request\s*\.\s*getParameter\s*\(/
         // the same through variables: path and content read from the request, a file made from one and written with the other
+        // (as characters, or as the variable's bytes: out.write(content.getBytes()))
         $file_var = /new\s+(java\.io\.)?(File|FileOutputStream|FileWriter|PrintWriter)\s*\(\s*[a-zA-Z_]\w*\s*\)/
-        $write_var = /\.\s*(write|print|println)\s*\(\s*[a-zA-Z_]\w*\s*\)/
+        $write_var = /\.\s*(write|print|println)\s*\(\s*[a-zA-Z_]\w*(\s*\.\s*getBytes\s*\([^()]{0,20}\))?\s*\)/
         $param_var = /[a-zA-Z_]\w*\s*=\s*(new\s+String\s*\(\s*)?request\s*\.\s*getParameter\s*\(/
     condition:
         filesize < 6KB and (($out and $content) or ($file_var and $write_var and #param_var >= 2))

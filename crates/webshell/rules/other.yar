@@ -127,3 +127,16 @@ rule reverse_shell_one_liner
     condition:
         filesize < 256KB and ($devtcp or $nc) and $run
 }
+
+rule servu_admin_protocol_from_web
+{
+    meta:
+        description = "a server script speaks the Serv-U local administration protocol (SITE MAINTENANCE with -SETDOMAIN/-SETUSERSETUP/-DELETEDOMAIN): it adds an FTP user with system rights to escalate from the web server account; the protocol commands are the technique, whatever the language"
+        technique = "privilege escalation"
+        score = 80
+    strings:
+        $maint = "SITE MAINTENANCE" nocase
+        $cmd = /-(SETUSERSETUP|SETDOMAIN|DELETEDOMAIN)\b/ nocase
+    condition:
+        filesize < 256KB and $maint and $cmd
+}

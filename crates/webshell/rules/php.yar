@@ -91,6 +91,20 @@ rule php_callback_from_request
         any of them
 }
 
+rule php_callback_name_computed
+{
+    meta:
+        description = "a callback-taking function gets as callback the result of a string transform (strrev, str_replace, substr_replace, str_rot13, base64_decode, hex2bin, implode, ...) and the script reads the request: the function name (assert, system) is hidden as data and assembled at run time; real code passes a quoted name, a closure or an array callable"
+        technique = "callback execution"
+        score = 80
+    strings:
+        $cb_first = /(array_map|call_user_func|call_user_func_array|register_shutdown_function|register_tick_function|forward_static_call|forward_static_call_array|iterator_apply|ob_start|set_error_handler|set_exception_handler)\s*\(\s*@?\s*(strrev|str_replace|str_ireplace|substr_replace|str_rot13|base64_decode|strtr|implode|join|hex2bin|pack|chr|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|convert_uudecode|preg_replace)\s*\(/ nocase
+        $cb_later = /(array_filter|array_walk|array_walk_recursive|array_reduce|usort|uasort|uksort|preg_replace_callback)\s*\([^;]{0,80},\s*@?\s*(strrev|str_replace|str_ireplace|substr_replace|str_rot13|base64_decode|strtr|implode|join|hex2bin|pack|chr|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|convert_uudecode|preg_replace)\s*\(/ nocase
+        $req = /\$_(GET|POST|REQUEST|COOKIE)\s*\[|\$_SERVER\s*\[\s*['"]HTTP_|php:\/\/input/ nocase
+    condition:
+        filesize < 64KB and ($cb_first or $cb_later) and $req
+}
+
 rule php_command_exec_of_request
 {
     meta:

@@ -93,10 +93,14 @@ rule aspx_assembly_load_of_request
         score = 90
     strings:
         $load = /Assembly\s*\.\s*Load\s*\(|GetMethod\s*\(\s*['"]Load['"]|\.\s*Load\s*\(\s*[^;]{0,40}(TransformFinalBlock|FromBase64String)|CreateInstance\s*\(\s*['"]U['"]/ nocase
+        // the same through reflection with the method name hidden: typeof(Assembly).GetMethod(<built string>).Invoke(...), then CreateInstance on the result
+        $refl_asm = /typeof\s*\(\s*(System\s*\.\s*Reflection\s*\.\s*)?Assembly\s*\)|\(\s*(System\s*\.\s*Reflection\s*\.\s*)?Assembly\s*\)\s*[A-Za-z_(]/
+        $refl_invoke = /\.\s*Invoke\s*\(\s*null\s*,/
+        $refl_ci = /\.\s*CreateInstance\s*\(/
         $src = /Request\s*\.\s*(BinaryRead|InputStream|Form|Item|Params)|Request\s*\[/ nocase
         $crypto = /RijndaelManaged|AesManaged|Aes\s*\.\s*Create|TransformFinalBlock|FromBase64String/ nocase
     condition:
-        $load and $src and $crypto
+        ($load or ($refl_asm and $refl_invoke and $refl_ci)) and $src and $crypto
 }
 
 rule asp_encoded_execute
@@ -317,7 +321,7 @@ rule asp_execute_of_decoder_output
         score = 75
     strings:
         $fn = /(Function|Sub)\s+[a-z_]\w{0,30}\s*\(/ nocase
-        $exec_fn = /[^\w.](execute|executeglobal|eval)\s*\(?\s*\(?\s*[a-z_]\w{0,30}\s*\(\s*[a-z_]\w{0,30}\s*(,\s*[a-z_"]\w{0,30}"?\s*)?\)\s*\)?\s*(%>|\r|\n|:|$)/ nocase
+        $exec_fn = /[^\w.](execute|executeglobal|eval)\s*\(?\s*\(?\s*[a-z_]\w{0,30}\s*\(\s*([a-z_]\w{0,30}|[a-z_]\w{0,30}\s*\(\s*"[^"\r\n]{0,80}"\s*\))\s*(,\s*[a-z_"]\w{0,30}"?\s*)?\)\s*\)?\s*(%>|\r|\n|:|'|$)/ nocase
         $chr_math = /chr[wb]?\s*\(\s*(asc[wb]?\s*\(|[a-z_]\w{0,20}\s*\(\s*[a-z_]\w{0,20}\s*\)\s*[-+*\\\/x])/ nocase
         $mid = /mid\s*\(/ nocase
     condition:
@@ -379,4 +383,18 @@ rule asp_jscript_eval_as_value
         $value = /(\breturn|[=:(,])\s*eval\s*[;,)}\r\n]/
     condition:
         filesize < 64KB and asp_server_code and asp_request_source and ($js_dir or $js_block) and $value
+}
+
+rule asp_execute_of_assembled_string
+{
+    meta:
+        description = "a small classic ASP page runs Execute/ExecuteGlobal/Eval on a variable that it assembled with Join (of Split pieces or of a character Array) or with Chr() over a number array: the code (eval(request(...))) never appears as text; application pages execute no strings they glue from fragments"
+        technique = "obfuscated code execution"
+        score = 80
+    strings:
+        $exec_var = /[^\w.](execute|executeglobal|eval)\s*(\(\s*)?[a-z_]\w{0,40}\s*\)?\s*(%>|\r|\n|:|'|$)/ nocase
+        $join = /join\s*\(\s*(split\s*\(|array\s*\(|[a-z_]\w{0,40}\s*,\s*"")/ nocase
+        $chr_arr = /chr[wb]?\s*\(\s*[a-z_]\w{0,40}\s*\(\s*[a-z_]\w{0,40}\s*\)\s*\)/ nocase
+    condition:
+        filesize < 16KB and asp_server_code and $exec_var and ($join or $chr_arr)
 }

@@ -105,6 +105,20 @@ rule php_callback_name_computed
         filesize < 64KB and ($cb_first or $cb_later) and $req
 }
 
+rule php_create_function_variable_body
+{
+    meta:
+        description = "create_function with a variable as the code, or a sink name rebuilt by implode('_', [...]) from its words (create/function, call/user/func, base64/decode, shell/exec, ...), in a script that reads the request: code arrives as data; libraries that used create_function passed literal code"
+        technique = "dynamic function from request"
+        score = 80
+    strings:
+        $cf_var = /create_function\s*\(\s*(['"][^'"]{0,60}['"]|\$[a-zA-Z_]\w*)\s*,\s*@?\$[a-zA-Z_]\w*\s*(\[[^\]]{1,30}\]\s*)?\)/ nocase
+        $imploded = /(implode|join)\s*\(\s*['"]_['"]\s*,\s*(array\s*\(|\[)\s*['"](create['"]\s*,\s*['"]function|call['"]\s*,\s*['"]user|base64['"]\s*,\s*['"]decode|shell['"]\s*,\s*['"]exec|str['"]\s*,\s*['"]rot13|proc['"]\s*,\s*['"]open|preg['"]\s*,\s*['"]replace|file['"]\s*,\s*['"]put|move['"]\s*,\s*['"]uploaded|array['"]\s*,\s*['"]map)/ nocase
+        $req = /\$_(GET|POST|REQUEST|COOKIE)\s*\[|\$_SERVER\s*\[\s*['"]HTTP_|php:\/\/input/ nocase
+    condition:
+        filesize < 64KB and ($cf_var or $imploded) and $req
+}
+
 rule php_command_exec_of_request
 {
     meta:

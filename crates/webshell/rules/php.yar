@@ -22,6 +22,7 @@ private rule php_request_source
         $input = "php://input" nocase
         $hdr = /getallheaders\s*\(/ nocase
         $hdr2 = /apache_request_headers\s*\(/ nocase
+        $filter = /filter_input(_array)?\s*\(\s*INPUT_(GET|POST|COOKIE|REQUEST|SERVER)/ nocase
     condition:
         any of them
 }
@@ -37,6 +38,8 @@ private rule php_user_input
         $input = "php://input" nocase
         $hdr2 = /(getallheaders|apache_request_headers)\s*\(/ nocase
         $whole = /[^\w]\$_(GET|POST|REQUEST|COOKIE)\b\s*[;,)]/
+        // the filter extension reads the same parameters without naming a superglobal
+        $filter = /filter_input(_array)?\s*\(\s*INPUT_(GET|POST|COOKIE|REQUEST)/ nocase
     condition:
         any of them
 }
@@ -117,6 +120,42 @@ rule php_create_function_variable_body
         $req = /\$_(GET|POST|REQUEST|COOKIE)\s*\[|\$_SERVER\s*\[\s*['"]HTTP_|php:\/\/input/ nocase
     condition:
         filesize < 64KB and ($cf_var or $imploded) and $req
+}
+
+rule php_small_script_hidden_sink
+{
+    meta:
+        description = "a small script that reads the request reaches a sink by a side door: pcntl_exec of request arguments; ob_start or call_user_func given a variable that holds a command or code sink's name ($cb = 'system'; ob_start($cb); echo $_GET[c]); eval of a literal glued around a variable; a function name spelled with chr() of constants and then called; or an element of a variable-variable array called as a function (${$_}[_](...), $$_[0](...)), which calls a superglobal whose name was computed"
+        technique = "dynamic function from request"
+        score = 80
+    strings:
+        $pcntl = /pcntl_exec\s*\(/ nocase
+        $sink_lit = /\$[a-zA-Z_]\w*\s*=\s*['"](system|passthru|shell_exec|assert|popen|proc_open|pcntl_exec)['"]\s*;/ nocase
+        $cb_var = /[^\w>$:](ob_start|call_user_func|call_user_func_array|array_map|array_filter|array_walk|register_shutdown_function|usort|uasort|uksort)\s*\(\s*\$[a-zA-Z_]\w*\s*[,)]/ nocase
+        $eval_glue = /[^\w>$:](eval|assert)\s*\(\s*['"][^'"]{0,80}['"]\s*\.\s*\$[a-zA-Z_]\w*\s*\./ nocase
+        $vv_call = /\$\{\s*\$[a-zA-Z_]\w*\s*\}\s*\[[^\]]{1,20}\]\s*\(|\$\$[a-zA-Z_]\w*\s*\[[^\]]{1,20}\]\s*\(\s*\$/
+        // a name spelled with chr() of constants and then called: $f = chr(0x73).chr(0x79)...; $f($x)
+        $chr_name = /\$[a-zA-Z_]\w*\s*=\s*chr\s*\(\s*(0x[0-9a-fA-F]{2}|\d{2,3})\s*\)(\s*\.\s*chr\s*\(\s*(0x[0-9a-fA-F]{2}|\d{2,3})\s*\)){3,}\s*;/ nocase
+        $var_call = /[;{}\s]\$[a-zA-Z_]\w*\s*\(\s*@?\$[a-zA-Z_]\w*\s*\)/
+        $php = /<\?(php|=)/ nocase
+    condition:
+        ($php and $vv_call and filesize < 64KB) or
+        (filesize < 4KB and php_user_input and ($pcntl or ($sink_lit and $cb_var) or $eval_glue or ($chr_name and $var_call)))
+}
+
+rule php_remote_code_saved_as_script
+{
+    meta:
+        description = "a small script downloads a fixed URL and saves the body under a .php name (or includes it): a dropper that plants the real shell from a paste site; applications that update themselves fetch archives, verify them, and do not write a script from a bare URL in a few lines"
+        technique = "dropper"
+        score = 70
+    strings:
+        $fetch = /(file_get_contents|fopen|curl_init|copy)\s*\(\s*['"]https?:\/\/[^'"]{4,200}['"]|\$[a-zA-Z_]\w*\s*=\s*['"]https?:\/\/[^'"]{4,200}['"]\s*;/ nocase
+        $get = /(file_get_contents|curl_exec)\s*\(/ nocase
+        $write = /(file_put_contents|fwrite)\s*\(/ nocase
+        $phpname = /['"][\w\-.\/]{0,60}\.(php[3-7]?|phtml|pht|inc)['"]/ nocase
+    condition:
+        filesize < 3KB and $fetch and $get and $write and $phpname
 }
 
 rule php_command_exec_of_request

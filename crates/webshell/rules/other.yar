@@ -113,3 +113,30 @@ rule cgi_perl_pipe_or_file_manager
     condition:
         uint16(0) == 0x2123 and $src and ($pipe or ($opendir and $read and $octet))
 }
+
+rule reverse_shell_one_liner
+{
+    meta:
+        description = "a server script runs a shell one-liner that connects back over /dev/tcp or a named pipe (bash -i >& /dev/tcp/host/port 0>&1, nc -e): a reverse shell in any web language"
+        technique = "reverse or bind shell"
+        score = 85
+    strings:
+        $devtcp = /(ba)?sh\s+-i\s*[>&]{1,2}\s*\/dev\/(tcp|udp)\/|\/dev\/tcp\/[\w.\-]{1,64}\/\d{1,5}/
+        $nc = /\bnc(at)?\s+(-[a-z]*e\s+\/bin\/(ba)?sh|[\w.\-]{1,64}\s+\d{1,5}\s+-e\s+\/bin\/(ba)?sh)/
+        $run = /exec\s*\(|system\s*\(|passthru\s*\(|shell_exec\s*\(|popen\s*\(|proc_open\s*\(|ProcessBuilder|Process\s*\.\s*Start|WScript\.Shell|`/ nocase
+    condition:
+        filesize < 256KB and ($devtcp or $nc) and $run
+}
+
+rule servu_admin_protocol_from_web
+{
+    meta:
+        description = "a server script speaks the Serv-U local administration protocol (SITE MAINTENANCE with -SETDOMAIN/-SETUSERSETUP/-DELETEDOMAIN): it adds an FTP user with system rights to escalate from the web server account; the protocol commands are the technique, whatever the language"
+        technique = "privilege escalation"
+        score = 80
+    strings:
+        $maint = "SITE MAINTENANCE" nocase
+        $cmd = /-(SETUSERSETUP|SETDOMAIN|DELETEDOMAIN)\b/ nocase
+    condition:
+        filesize < 256KB and $maint and $cmd
+}

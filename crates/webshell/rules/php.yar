@@ -22,6 +22,7 @@ private rule php_request_source
         $input = "php://input" nocase
         $hdr = /getallheaders\s*\(/ nocase
         $hdr2 = /apache_request_headers\s*\(/ nocase
+        $filter = /filter_input(_array)?\s*\(\s*INPUT_(GET|POST|COOKIE|REQUEST|SERVER)/ nocase
     condition:
         any of them
 }
@@ -37,6 +38,8 @@ private rule php_user_input
         $input = "php://input" nocase
         $hdr2 = /(getallheaders|apache_request_headers)\s*\(/ nocase
         $whole = /[^\w]\$_(GET|POST|REQUEST|COOKIE)\b\s*[;,)]/
+        // the filter extension reads the same parameters without naming a superglobal
+        $filter = /filter_input(_array)?\s*\(\s*INPUT_(GET|POST|COOKIE|REQUEST)/ nocase
     condition:
         any of them
 }
@@ -91,6 +94,70 @@ rule php_callback_from_request
         any of them
 }
 
+rule php_callback_name_computed
+{
+    meta:
+        description = "a callback-taking function gets as callback the result of a string transform (strrev, str_replace, substr_replace, str_rot13, base64_decode, hex2bin, implode, ...) and the script reads the request: the function name (assert, system) is hidden as data and assembled at run time; real code passes a quoted name, a closure or an array callable"
+        technique = "callback execution"
+        score = 80
+    strings:
+        $cb_first = /(array_map|call_user_func|call_user_func_array|register_shutdown_function|register_tick_function|forward_static_call|forward_static_call_array|iterator_apply|ob_start|set_error_handler|set_exception_handler)\s*\(\s*@?\s*(strrev|str_replace|str_ireplace|substr_replace|str_rot13|base64_decode|strtr|implode|join|hex2bin|pack|chr|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|convert_uudecode|preg_replace)\s*\(/ nocase
+        $cb_later = /(array_filter|array_walk|array_walk_recursive|array_reduce|usort|uasort|uksort|preg_replace_callback)\s*\([^;]{0,80},\s*@?\s*(strrev|str_replace|str_ireplace|substr_replace|str_rot13|base64_decode|strtr|implode|join|hex2bin|pack|chr|gzinflate|gzuncompress|gzdecode|urldecode|rawurldecode|convert_uudecode|preg_replace)\s*\(/ nocase
+        $req = /\$_(GET|POST|REQUEST|COOKIE)\s*\[|\$_SERVER\s*\[\s*['"]HTTP_|php:\/\/input/ nocase
+    condition:
+        filesize < 64KB and ($cb_first or $cb_later) and $req
+}
+
+rule php_create_function_variable_body
+{
+    meta:
+        description = "create_function with a variable as the code, or a sink name rebuilt by implode('_', [...]) from its words (create/function, call/user/func, base64/decode, shell/exec, ...), in a script that reads the request: code arrives as data; libraries that used create_function passed literal code"
+        technique = "dynamic function from request"
+        score = 80
+    strings:
+        $cf_var = /create_function\s*\(\s*(['"][^'"]{0,60}['"]|\$[a-zA-Z_]\w*)\s*,\s*@?\$[a-zA-Z_]\w*\s*(\[[^\]]{1,30}\]\s*)?\)/ nocase
+        $imploded = /(implode|join)\s*\(\s*['"]_['"]\s*,\s*(array\s*\(|\[)\s*['"](create['"]\s*,\s*['"]function|call['"]\s*,\s*['"]user|base64['"]\s*,\s*['"]decode|shell['"]\s*,\s*['"]exec|str['"]\s*,\s*['"]rot13|proc['"]\s*,\s*['"]open|preg['"]\s*,\s*['"]replace|file['"]\s*,\s*['"]put|move['"]\s*,\s*['"]uploaded|array['"]\s*,\s*['"]map)/ nocase
+        $req = /\$_(GET|POST|REQUEST|COOKIE)\s*\[|\$_SERVER\s*\[\s*['"]HTTP_|php:\/\/input/ nocase
+    condition:
+        filesize < 64KB and ($cf_var or $imploded) and $req
+}
+
+rule php_small_script_hidden_sink
+{
+    meta:
+        description = "a small script that reads the request reaches a sink by a side door: pcntl_exec of request arguments; ob_start or call_user_func given a variable that holds a command or code sink's name ($cb = 'system'; ob_start($cb); echo $_GET[c]); eval of a literal glued around a variable; a function name spelled with chr() of constants and then called; or an element of a variable-variable array called as a function (${$_}[_](...), $$_[0](...)), which calls a superglobal whose name was computed"
+        technique = "dynamic function from request"
+        score = 80
+    strings:
+        $pcntl = /pcntl_exec\s*\(/ nocase
+        $sink_lit = /\$[a-zA-Z_]\w*\s*=\s*['"](system|passthru|shell_exec|assert|popen|proc_open|pcntl_exec)['"]\s*;/ nocase
+        $cb_var = /[^\w>$:](ob_start|call_user_func|call_user_func_array|array_map|array_filter|array_walk|register_shutdown_function|usort|uasort|uksort)\s*\(\s*\$[a-zA-Z_]\w*\s*[,)]/ nocase
+        $eval_glue = /[^\w>$:](eval|assert)\s*\(\s*['"][^'"]{0,80}['"]\s*\.\s*\$[a-zA-Z_]\w*\s*\./ nocase
+        $vv_call = /\$\{\s*\$[a-zA-Z_]\w*\s*\}\s*\[[^\]]{1,20}\]\s*\(|\$\$[a-zA-Z_]\w*\s*\[[^\]]{1,20}\]\s*\(\s*\$/
+        // a name spelled with chr() of constants and then called: $f = chr(0x73).chr(0x79)...; $f($x)
+        $chr_name = /\$[a-zA-Z_]\w*\s*=\s*chr\s*\(\s*(0x[0-9a-fA-F]{2}|\d{2,3})\s*\)(\s*\.\s*chr\s*\(\s*(0x[0-9a-fA-F]{2}|\d{2,3})\s*\)){3,}\s*;/ nocase
+        $var_call = /[;{}\s]\$[a-zA-Z_]\w*\s*\(\s*@?\$[a-zA-Z_]\w*\s*\)/
+        $php = /<\?(php|=)/ nocase
+    condition:
+        ($php and $vv_call and filesize < 64KB) or
+        (filesize < 4KB and php_user_input and ($pcntl or ($sink_lit and $cb_var) or $eval_glue or ($chr_name and $var_call)))
+}
+
+rule php_remote_code_saved_as_script
+{
+    meta:
+        description = "a small script downloads a fixed URL and saves the body under a .php name (or includes it): a dropper that plants the real shell from a paste site; applications that update themselves fetch archives, verify them, and do not write a script from a bare URL in a few lines"
+        technique = "dropper"
+        score = 70
+    strings:
+        $fetch = /(file_get_contents|fopen|curl_init|copy)\s*\(\s*['"]https?:\/\/[^'"]{4,200}['"]|\$[a-zA-Z_]\w*\s*=\s*['"]https?:\/\/[^'"]{4,200}['"]\s*;/ nocase
+        $get = /(file_get_contents|curl_exec)\s*\(/ nocase
+        $write = /(file_put_contents|fwrite)\s*\(/ nocase
+        $phpname = /['"][\w\-.\/]{0,60}\.(php[3-7]?|phtml|pht|inc)['"]/ nocase
+    condition:
+        filesize < 3KB and $fetch and $get and $write and $phpname
+}
+
 rule php_command_exec_of_request
 {
     meta:
@@ -98,7 +165,9 @@ rule php_command_exec_of_request
         technique = "command execution of request data"
         score = 90
     strings:
-        $exec = /[^\w>$:](system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|expect_popen)\s*\(\s*[^;]{0,120}(\$_(GET|POST|REQUEST|COOKIE|SERVER)\b|\$\{\s*['"]_(GET|POST|REQUEST|COOKIE)|php:\/\/input|getallheaders\s*\()/ nocase
+        // the request inside the call's argument list (not past its closing parenthesis);
+        // $_SERVER only where it carries what the client sent (headers, query string)
+        $exec = /[^\w>$:](system|passthru|shell_exec|exec|popen|proc_open|pcntl_exec|expect_popen)\s*\(\s*[^;)]{0,120}(\$_(GET|POST|REQUEST|COOKIE)\b|\$_SERVER\s*\[\s*['"](HTTP_|QUERY_STRING|REQUEST_URI|PATH_INFO|PHP_AUTH)|\$\{\s*['"]_(GET|POST|REQUEST|COOKIE)|php:\/\/input|getallheaders\s*\()/ nocase
         // backticks in code position; a comment that quotes `$_POST['x']` is not a command
         $tick = /(echo|print|return|=|\(|\.)\s*`[^`;]{0,40}\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/
     condition:
@@ -202,8 +271,10 @@ rule php_indirect_eval_small_script
         $eval_str = /[^\w>$:](eval|assert)\s*\(\s*"[^"]{0,60}[^\\]\$[a-zA-Z_]/ nocase
         // system($c), exec($c, $out), shell_exec("$c")
         $cmd_var = /[^\w>$:](system|passthru|shell_exec|exec|popen|proc_open)\s*\(\s*@?\s*"?\$[a-zA-Z_]\w*(\s*\[[^\]]{1,40}\])?"?\s*[,)]/ nocase
+        // a command sanitised with escapeshellarg/escapeshellcmd is an application's, not a console's
+        $escaped = /escapeshell(arg|cmd)\s*\(/ nocase
     condition:
-        filesize < 8KB and php_user_input and (any of ($eval_var, $eval_fn, $eval_str) or ($cmd_var and filesize < 3KB))
+        filesize < 8KB and php_user_input and (any of ($eval_var, $eval_fn, $eval_str) or ($cmd_var and filesize < 3KB and not $escaped))
 }
 
 rule php_tiny_eval_of_variable
@@ -303,8 +374,8 @@ rule php_write_file_from_request
         $fw = /fwrite\s*\(\s*fopen\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE)\s*\[[^;]{0,80}\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
         $fpc_decode = /file_put_contents\s*\([^;]{0,120}(base64_decode|gzinflate|str_rot13)\s*\(\s*\$_(GET|POST|REQUEST|COOKIE)/ nocase
         $fpc_named_decoded = /file_put_contents\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]]{1,40}\]\s*,\s*(base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin)\s*\(/ nocase
-        $move_named = /move_uploaded_file\s*\(\s*\$_FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]tmp_name['"]\s*\]\s*,\s*\$_(FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]name['"]\s*\]|GET|POST|REQUEST)/ nocase
-        $copy_named = /copy\s*\(\s*\$_FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]tmp_name['"]\s*\]\s*,\s*\$_(FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]name['"]\s*\]|GET|POST|REQUEST)/ nocase
+        $move_named = /move_uploaded_file\s*(\/\*[^*]{0,20}\*\/\s*)?\(\s*\$_FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]tmp_name['"]\s*\]\s*,\s*\$_(FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]name['"]\s*\]|GET|POST|REQUEST)/ nocase
+        $copy_named = /[^\w>$:]copy\s*(\/\*[^*]{0,20}\*\/\s*)?\(\s*\$_FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]tmp_name['"]\s*\]\s*,\s*\$_(FILES\s*\[[^\]]{1,40}\]\s*\[\s*['"]name['"]\s*\]|GET|POST|REQUEST)/ nocase
     condition:
         any of ($fpc, $fw, $fpc_decode, $fpc_named_decoded) or (filesize < 3KB and any of ($move_named, $copy_named))
 }
@@ -317,7 +388,10 @@ rule php_include_of_request
         score = 75
     strings:
         $inc = /(include|require)(_once)?\s*\(?\s*@?\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]]{1,40}\]\s*\)?\s*;/ nocase
-        $inc_stream = /(include|require)(_once)?\s*\(?\s*['"](php:\/\/input|data:\/\/|data:text\/plain)/ nocase
+        // php://input is the request body itself; a data: URI only when the request is spliced into it
+        // (template compilers include data: URIs of code they generated)
+        $inc_stream = /(include|require)(_once)?\s*\(?\s*['"]php:\/\/input/ nocase
+        $inc_data_req = /(include|require)(_once)?\s*\(?\s*['"]data:(\/\/)?text\/plain[^;]{0,80}\$_(GET|POST|REQUEST|COOKIE)/ nocase
     condition:
         any of them
 }
@@ -472,4 +546,315 @@ rule php_sink_called_by_name
         $xslt_sink = /php:function\s*\(\s*\\?['"](assert|system|passthru|shell_exec|exec|eval|create_function)|:function\s*\(\s*\\?['"](assert|system|passthru|shell_exec|exec)/ nocase
     condition:
         filesize < 64KB and ($refl or ($xslt and $xslt_sink))
+}
+
+/*
+  Session 5 additions. Each rule below names a technique seen in webshells
+  found in the wild (hidden superglobals, sink names spelled out of pieces,
+  comments wedged between a function and its parenthesis, packed payloads
+  cut into lines or string pieces, self-deleting droppers, ...) and says in
+  its comment why benign application code does not look like it.
+*/
+
+private rule php_code_marker
+{
+    strings:
+        $php = "<?php" nocase
+        $short = /<\?[\s=]/
+    condition:
+        any of them
+}
+
+rule php_hidden_superglobal
+{
+    meta:
+        description = "a superglobal reached through a variable variable whose name is built at run time (${$x}['k'], $$x['k']), next to eval/assert or a call of a variable: the request is read without writing $_POST"
+        technique = "hidden request source"
+        score = 80
+    strings:
+        // ${$name}['key'] / ${ $name }[ 'key' ] / $$name['key']
+        $vv_index = /\$\{\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\}\s*\[/
+        $vv_index2 = /[^$]\$\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\[\s*['"]/
+        // the name of the superglobal built as a string: "_PO"."ST", strtoupper("_post"), chr(95).chr(80)...
+        $sg_built = /['"]_(P|PO|POS|G|GE|R|REQ|REQU|C|COO)['"]\s*\.\s*['"](OST|ST|T|ET|T|UEST|EST|ST|OKIE|KIE)['"]/ nocase
+        $sg_case = /strtoupper\s*\(\s*['"]_(post|get|request|cookie)['"]\s*\)/ nocase
+        $sg_chr = /chr\s*\(\s*95\s*\)\s*\.\s*chr\s*\(\s*(80|71|82|67)\s*\)/
+        $sink = /[^\w>$:](eval|assert)\s*\(/ nocase
+        $dyncall = /[;{}()\n]\s*@?\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(/
+        // $GLOBALS['_POST'] written through a variable key, or getenv/array_values($_SERVER) picking a header by position
+        $sv_values = /array_values\s*\(\s*\$_SERVER\s*\)/ nocase
+    condition:
+        filesize < 256KB and (
+            (($vv_index or $vv_index2) and ($sink or $dyncall) and filesize < 16KB) or
+            (any of ($sg_built, $sg_case, $sg_chr) and ($sink or $dyncall)) or
+            ($sv_values and ($sink or $dyncall))
+        )
+}
+
+rule php_sink_name_split_by_concatenation
+{
+    meta:
+        description = "the name of a code- or command-running function written in pieces joined by '.', quoted or as bare words ('as'.'sert', a.s.sert, \"e\".\"v\".\"a\".\"l\"): the name never appears whole, so the match is only counted when it is longer than the name"
+        technique = "obfuscated function name"
+        score = 75
+    strings:
+        $assert = /a(\s*['"]?\s*\.\s*['"]?\s*)?s(\s*['"]?\s*\.\s*['"]?\s*)?s(\s*['"]?\s*\.\s*['"]?\s*)?e(\s*['"]?\s*\.\s*['"]?\s*)?r(\s*['"]?\s*\.\s*['"]?\s*)?t/
+        $eval = /[^\w]e(\s*['"]?\s*\.\s*['"]?\s*)?v(\s*['"]?\s*\.\s*['"]?\s*)?a(\s*['"]?\s*\.\s*['"]?\s*)?l[^\w]/
+        $system = /s(\s*['"]?\s*\.\s*['"]?\s*)?y(\s*['"]?\s*\.\s*['"]?\s*)?s(\s*['"]?\s*\.\s*['"]?\s*)?t(\s*['"]?\s*\.\s*['"]?\s*)?e(\s*['"]?\s*\.\s*['"]?\s*)?m[^\w]/
+        $create = /c(\s*['"]?\s*\.\s*['"]?\s*)?r(\s*['"]?\s*\.\s*['"]?\s*)?e(\s*['"]?\s*\.\s*['"]?\s*)?a(\s*['"]?\s*\.\s*['"]?\s*)?t(\s*['"]?\s*\.\s*['"]?\s*)?e(\s*['"]?\s*\.\s*['"]?\s*)?_(\s*['"]?\s*\.\s*['"]?\s*)?f(\s*['"]?\s*\.\s*['"]?\s*)?u(\s*['"]?\s*\.\s*['"]?\s*)?n(\s*['"]?\s*\.\s*['"]?\s*)?c(\s*['"]?\s*\.\s*['"]?\s*)?t(\s*['"]?\s*\.\s*['"]?\s*)?i(\s*['"]?\s*\.\s*['"]?\s*)?o(\s*['"]?\s*\.\s*['"]?\s*)?n/
+        $b64 = /b(\s*['"]?\s*\.\s*['"]?\s*)?a(\s*['"]?\s*\.\s*['"]?\s*)?s(\s*['"]?\s*\.\s*['"]?\s*)?e(\s*['"]?\s*\.\s*['"]?\s*)?6(\s*['"]?\s*\.\s*['"]?\s*)?4(\s*['"]?\s*\.\s*['"]?\s*)?_(\s*['"]?\s*\.\s*['"]?\s*)?d(\s*['"]?\s*\.\s*['"]?\s*)?e(\s*['"]?\s*\.\s*['"]?\s*)?c(\s*['"]?\s*\.\s*['"]?\s*)?o(\s*['"]?\s*\.\s*['"]?\s*)?d(\s*['"]?\s*\.\s*['"]?\s*)?e/
+        $preg = /p(\s*['"]?\s*\.\s*['"]?\s*)?r(\s*['"]?\s*\.\s*['"]?\s*)?e(\s*['"]?\s*\.\s*['"]?\s*)?g(\s*['"]?\s*\.\s*['"]?\s*)?_(\s*['"]?\s*\.\s*['"]?\s*)?r(\s*['"]?\s*\.\s*['"]?\s*)?e(\s*['"]?\s*\.\s*['"]?\s*)?p(\s*['"]?\s*\.\s*['"]?\s*)?l(\s*['"]?\s*\.\s*['"]?\s*)?a(\s*['"]?\s*\.\s*['"]?\s*)?c(\s*['"]?\s*\.\s*['"]?\s*)?e/
+        $gzinf = /g(\s*['"]?\s*\.\s*['"]?\s*)?z(\s*['"]?\s*\.\s*['"]?\s*)?i(\s*['"]?\s*\.\s*['"]?\s*)?n(\s*['"]?\s*\.\s*['"]?\s*)?f(\s*['"]?\s*\.\s*['"]?\s*)?l(\s*['"]?\s*\.\s*['"]?\s*)?a(\s*['"]?\s*\.\s*['"]?\s*)?t(\s*['"]?\s*\.\s*['"]?\s*)?e/
+        $shexec = /s(\s*['"]?\s*\.\s*['"]?\s*)?h(\s*['"]?\s*\.\s*['"]?\s*)?e(\s*['"]?\s*\.\s*['"]?\s*)?l(\s*['"]?\s*\.\s*['"]?\s*)?l(\s*['"]?\s*\.\s*['"]?\s*)?_(\s*['"]?\s*\.\s*['"]?\s*)?e(\s*['"]?\s*\.\s*['"]?\s*)?x(\s*['"]?\s*\.\s*['"]?\s*)?e(\s*['"]?\s*\.\s*['"]?\s*)?c/
+        $passthru = /p(\s*['"]?\s*\.\s*['"]?\s*)?a(\s*['"]?\s*\.\s*['"]?\s*)?s(\s*['"]?\s*\.\s*['"]?\s*)?s(\s*['"]?\s*\.\s*['"]?\s*)?t(\s*['"]?\s*\.\s*['"]?\s*)?h(\s*['"]?\s*\.\s*['"]?\s*)?r(\s*['"]?\s*\.\s*['"]?\s*)?u/
+        $dyncall = /[;{}()\n]\s*@?\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(/
+        $sink = /[^\w>$:](eval|assert|preg_replace|create_function|call_user_func|array_map)\s*\(/ nocase
+    condition:
+        php_code_marker and filesize < 64KB and ($dyncall or $sink) and (
+            for any i in (1..#assert) : (!assert[i] > 7) or
+            for any i in (1..#eval) : (!eval[i] > 7) or
+            for any i in (1..#system) : (!system[i] > 8) or
+            for any i in (1..#create) : (!create[i] > 15) or
+            for any i in (1..#b64) : (!b64[i] > 13) or
+            for any i in (1..#preg) : (!preg[i] > 12) or
+            for any i in (1..#gzinf) : (!gzinf[i] > 9) or
+            for any i in (1..#shexec) : (!shexec[i] > 10) or
+            for any i in (1..#passthru) : (!passthru[i] > 8)
+        )
+}
+
+rule php_sink_name_cut_from_literal
+{
+    meta:
+        description = "a string function cuts, trims, reverses, re-cases or strips junk from a literal that hides a code- or command-running function name (str_replace('x','','cxrexate_function'), substr('xxassertxx',2,6), rtrim('assert hello',' hello')), and a variable is then called"
+        technique = "obfuscated function name"
+        score = 80
+    strings:
+        // junk-interleaved names inside the subject of a replace that deletes the junk
+        $junk_replace = /(str_replace|str_ireplace|preg_replace)\s*\(\s*['"][^'"]{1,6}['"]\s*,\s*(''|"")\s*,\s*['"][^'"]{0,8}(c[^'"]{0,6}r[^'"]{0,6}e[^'"]{0,6}a[^'"]{0,6}t[^'"]{0,6}e[^'"]{0,6}_[^'"]{0,6}f[^'"]{0,6}u[^'"]{0,6}n[^'"]{0,6}c|b[^'"]{0,6}a[^'"]{0,6}s[^'"]{0,6}e[^'"]{0,6}6[^'"]{0,6}4|a[^'"]{0,6}s[^'"]{0,6}s[^'"]{0,6}e[^'"]{0,6}r[^'"]{0,6}t|s[^'"]{0,6}t[^'"]{0,6}r[^'"]{0,6}_[^'"]{0,6}r[^'"]{0,6}e[^'"]{0,6}p|g[^'"]{0,6}z[^'"]{0,6}i[^'"]{0,6}n[^'"]{0,6}f|e[^'"]{0,6}v[^'"]{0,6}a[^'"]{0,6}l|s[^'"]{0,6}y[^'"]{0,6}s[^'"]{0,6}t[^'"]{0,6}e[^'"]{0,6}m|p[^'"]{0,6}r[^'"]{0,6}e[^'"]{0,6}g[^'"]{0,6}_)[^'"]{0,30}['"]/ nocase
+        // a sink name with extra text around it, given to a function that cuts or changes it
+        $cut = /(substr|substr_replace|str_replace|str_ireplace|rtrim|ltrim|trim|ucfirst|ucwords|strrev|strtolower|strtoupper|str_rot13)\s*\(\s*['"]?[\w ]{0,12}(assert|eval|system|passthru|shell_exec|create_function|base64_decode|gzinflate|preg_replace|call_user_func)[\w ]{1,12}['"]?\s*[,)]/ nocase
+        $cut_pre = /(substr|substr_replace|str_replace|str_ireplace|rtrim|ltrim|trim|ucfirst|strrev|strtolower|strtoupper)\s*\(\s*['"]?[\w ]{1,12}(assert|eval|system|passthru|shell_exec|create_function|base64_decode|gzinflate)[\w ]{0,12}['"]?\s*[,)]/ nocase
+        $dyncall = /[;{}()\n=]\s*@?\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(/
+    condition:
+        php_code_marker and filesize < 64KB and $dyncall and ($junk_replace or
+            (filesize < 8KB and ($cut or $cut_pre)))
+}
+
+rule php_chars_picked_from_literal
+{
+    meta:
+        description = "a name is assembled by picking single characters out of a scrambled literal by index ($k[18].$k[29].$k[12]...) or from chr() codes, and the result is called or evaluated"
+        technique = "obfuscated function name"
+        score = 75
+    strings:
+        $idx = /(\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*[\[{]\s*\d{1,3}\s*[\]}]\s*\.\s*){5}\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*[\[{]\s*\d{1,3}\s*[\]}]/
+        // a scrambled alphabet is longer than a date or a match array: some index has two digits
+        $idx2 = /\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*[\[{]\s*[1-9]\d\s*[\]}]\s*\.\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*[\[{]\s*\d{1,2}\s*[\]}]|\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*[\[{]\s*\d{1,2}\s*[\]}]\s*\.\s*\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*[\[{]\s*[1-9]\d\s*[\]}]/
+        $chrs = /(chr\s*\(\s*\d{2,3}\s*\)\s*\.\s*(['"][^'"]{0,2}['"]\s*\.\s*)?){6}/ nocase
+        $fchrs = /(\$[a-zA-Z_]\w{0,20}\s*\(\s*\d{2,3}\s*\)\s*\.\s*){6}/
+        $dyncall = /[;{}()\n=]\s*@?\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(/
+        $sink = /[^\w>$:](eval|assert|create_function|preg_replace|call_user_func)\s*\(/ nocase
+        $input = /\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\b|\$\{\s*\$|getenv\s*\(/ nocase
+    condition:
+        php_code_marker and filesize < 64KB and ($dyncall or $sink) and (
+            ($idx and $idx2) or
+            (($chrs or $fchrs) and ($sink or $input))
+        )
+}
+
+rule php_comment_inside_call
+{
+    meta:
+        description = "a comment wedged between a code/command sink and its parenthesis (eval/*x*/(...), move_uploaded_file/*;*/(...)): written only to break signatures, never by application authors"
+        technique = "signature evasion"
+        score = 80
+    strings:
+        $c = /[^\w>$:](eval|assert|system|passthru|shell_exec|exec|popen|proc_open|create_function|base64_decode|gzinflate|gzuncompress|str_rot13|move_uploaded_file|file_put_contents|fwrite|preg_replace|call_user_func|array_map|include|require)\s*\/\*[^*]{0,60}\*\/\s*\(/ nocase
+        $c2 = /\$_(GET|POST|REQUEST|COOKIE|FILES)\s*\/\*[^*]{0,60}\*\/\s*\[/
+    condition:
+        php_code_marker and ($c or $c2)
+}
+
+rule php_eval_of_packed_literal
+{
+    meta:
+        description = "evaluates the output of a function applied to a long encoded literal, or decodes a payload cut into many lines or string pieces: packers that avoid one long base64 run"
+        technique = "packed payload"
+        score = 80
+    strings:
+        // eval(f("...200+ base64 chars...")) / eval(f($v, $map)) where $v is a long literal
+        $eval_fn_lit = /[^\w>$:](eval|assert)\s*(\/\*[^*]{0,40}\*\/\s*)?\(\s*@?\s*[a-zA-Z_]\w{0,40}\s*\(\s*['"][A-Za-z0-9+\/=\r\n]{200}/ nocase
+        $eval_fn_var = /[^\w>$:](eval|assert)\s*(\/\*[^*]{0,40}\*\/\s*)?\(\s*@?\s*[a-zA-Z_]\w{0,40}\s*\(\s*\$[a-zA-Z_]\w{0,40}\s*(,\s*\$[a-zA-Z_]\w{0,40}\s*)?\)\s*\)/ nocase
+        // a base64 payload in many lines or in many concatenated pieces
+        $b64line = /\n[A-Za-z0-9+\/]{64,200}\r?\n/
+        $b64cat = /(['"][A-Za-z0-9+\/=]{40,400}['"]\s*\.\s*){6}/
+        $b64long = /['"][A-Za-z0-9+\/]{1000}/
+        $pem = /-----BEGIN|LS0tLS1CRUdJTi/
+    condition:
+        php_code_marker and not $pem and (
+            ($eval_fn_lit) or
+            ($eval_fn_var and (#b64line >= 8 or $b64cat or $b64long))
+        )
+}
+
+rule php_self_deleting_dropper
+{
+    meta:
+        description = "a script that deletes itself (unlink(__FILE__)) after writing files, fetching code, logging a user in or running code: droppers and one-shot backdoors; applications do not erase their own source"
+        technique = "dropper"
+        score = 80
+    strings:
+        $self = /unlink\s*\(\s*(__FILE__|\$_SERVER\s*\[\s*['"]SCRIPT_FILENAME['"]\s*\])\s*\)/ nocase
+        $write = /(file_put_contents|fwrite|fputs|copy|move_uploaded_file)\s*\(/ nocase
+        $fetch = /(curl_exec|file_get_contents\s*\(\s*['"]https?:|fsockopen)\s*\(?/ nocase
+        $login = /wp_set_auth_cookie|wp_set_current_user/
+        $run = /[^\w>$:](eval|assert|system|shell_exec|passthru|exec)\s*\(/ nocase
+    condition:
+        filesize < 64KB and $self and any of ($write, $fetch, $login, $run)
+}
+
+rule php_write_to_requested_path
+{
+    meta:
+        description = "a small script opens a file for writing and writes to it in one expression (fwrite(fopen($p,'w'),$c)) where the path or content is taken from the request: the one-line file dropper"
+        technique = "file write from request"
+        score = 75
+    strings:
+        $fwfo = /(fwrite|fputs)\s*\(\s*@?\s*fopen\s*\(/ nocase
+        $fopen_req = /fopen\s*\(\s*[^;]{0,60}\$_(GET|POST|REQUEST|COOKIE)\s*\[[^;]{0,40},\s*['"][wax]b?\+?['"]\s*\)/ nocase
+        $fpc_req_path = /file_put_contents\s*\(\s*[^;,]{0,60}\$_(GET|POST|REQUEST|COOKIE)\s*\[[^,;]{0,40},\s*[^;]{0,60}\$_(GET|POST|REQUEST|COOKIE)/ nocase
+    condition:
+        php_code_marker and (
+            ($fwfo and php_user_input and filesize < 4KB) or
+            ($fopen_req and filesize < 4KB) or
+            $fpc_req_path
+        )
+}
+
+rule php_extract_then_eval
+{
+    meta:
+        description = "extract() or parse_str() turns request parameters into variables and the script evaluates or calls one of them (extract($_REQUEST) && assert($x))"
+        technique = "code execution of request data (indirect)"
+        score = 80
+    strings:
+        $ex = /(extract|parse_str|import_request_variables)\s*\(\s*@?\$_(GET|POST|REQUEST|COOKIE|SERVER)/ nocase
+        $sink = /[^\w>$:](eval|assert|create_function)\s*\(\s*@?\s*(stripslashes|base64_decode|trim|urldecode|str_rot13)?\s*\(?\s*\$[a-zA-Z_]/ nocase
+    condition:
+        php_code_marker and filesize < 16KB and $ex and $sink
+}
+
+rule php_regex_e_modifier_literal
+{
+    meta:
+        description = "a regular expression literal with the /e (evaluate) modifier handed to a callback-taking or replace function through an array or a variable, in a script that reads the request"
+        technique = "preg_replace /e"
+        score = 75
+    strings:
+        $e_lit = /['"]([\/|#~@!%])(\.\*|\.\+|\[[^\]'"]{1,20}\][*+]?|[a-z]{1,12})[\/|#~@!%][imsxuADSUX]*e[imsxuADSUX]*['"]/
+        $use = /(array_walk|array_map|preg_replace|preg_filter|call_user_func|call_user_func_array|mb_ereg_replace)\s*\(|=>\s*['"][\/|#~@!%]/ nocase
+    condition:
+        php_code_marker and filesize < 16KB and php_user_input and $e_lit and $use
+}
+
+rule php_code_in_comment_or_config_callback
+{
+    meta:
+        description = "code hidden where parsers hand it to a function: doc comments read back with getDocComment() and called, YAML tags mapped to callbacks, sessions/stream wrappers used as the carrier of a callback"
+        technique = "indirect call of a sink"
+        score = 75
+    strings:
+        $doc = /getDocComment\s*\(\s*\)/
+        $dyncall = /[;{}()\n]\s*@?\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(\s*\$/
+        $yaml_cb = /yaml_parse\s*\([^;]{0,300}=>\s*['"](preg_replace|assert|system|passthru|create_function|call_user_func|eval)['"]/ nocase
+        $yaml_req = /yaml_parse\s*\([^;]{0,300}\$_(GET|POST|REQUEST|COOKIE)/ nocase
+    condition:
+        php_code_marker and filesize < 16KB and (($doc and $dyncall) or $yaml_cb or $yaml_req)
+}
+
+rule php_fork_bomb
+{
+    meta:
+        description = "forks forever (while(1) pcntl_fork()): a denial-of-service payload planted on a web server"
+        technique = "denial of service"
+        score = 60
+    strings:
+        $f = /(while|for)\s*\(\s*(1|true|;;)\s*\)\s*\{?\s*@?pcntl_fork\s*\(/ nocase
+    condition:
+        $f
+}
+
+rule php_hex_escaped_letters_with_sink
+{
+    meta:
+        description = "words half written as \\x escapes (\"\\x65\\x76al\\x28\" is eval() in a script that evaluates or calls a variable: applications escape binary bytes or whole character tables, not a few letters inside a word"
+        technique = "obfuscated code"
+        score = 75
+    strings:
+        // an escaped letter, one to three plain letters, another escaped letter: a word half hidden
+        // (tables of escaped characters, as Unicode libraries keep, escape every letter)
+        $mixed = /\\x(4[1-9a-fA-F]|5[0-9aA]|6[1-9a-fA-F]|7[0-9aA])[a-zA-Z_]{1,3}\\x(4[1-9a-fA-F]|5[0-9aA]|6[1-9a-fA-F]|7[0-9aA]|28|5[fF])/
+        $sink = /[^\w>$:](eval|assert|create_function|preg_replace)\s*\(/ nocase
+        $dyncall = /[;{}()\n=]\s*@?\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(/
+    condition:
+        php_code_marker and filesize < 64KB and #mixed >= 2 and ($sink or $dyncall)
+}
+
+rule php_bitwise_string_construction
+{
+    meta:
+        description = "strings computed by XOR/OR/AND of string literals and bare words ('W2vzV'^SJJs, '(T'|'!9'), many times over, in a script that calls a variable: the generator-made obfuscation that leaves no name, no decoder and no request variable readable"
+        technique = "obfuscated code"
+        score = 80
+    strings:
+        $op = /['"][^'"\r\n]{1,30}['"]\s*[\^|&]\s*['"][^'"\r\n]{1,30}['"]/
+        // a bare word (an undefined constant PHP reads as a string) as an operand, no space around
+        // the operator: the generator's hallmark, and what tells its output from quoted text like '&amp;'
+        // (XOR and OR only: '&' followed by a word is how HTML entities are written)
+        $bw1 = /['"][^'"\r\n]{1,30}['"][\^|][A-Za-z_][A-Za-z0-9_]{1,30}\b/
+        $bw2 = /\b[A-Za-z_][A-Za-z0-9_]{1,30}[\^|]['"][^'"\r\n]{1,30}['"]/
+        $dyncall = /[;{}()\n]\s*@?\$[a-zA-Z_\x80-\xff][\w\x80-\xff]{0,30}\s*\(/
+    condition:
+        php_code_marker and filesize < 64KB and (#bw1 + #bw2) >= 3 and (#op + #bw1 + #bw2) >= 8 and #dyncall >= 2
+}
+
+rule php_writes_encoded_php
+{
+    meta:
+        description = "decodes and writes or evaluates a base64 literal that starts with '<?php' or '<?' (PD9waHA, PD8): a dropper carrying its payload as an encoded PHP file"
+        technique = "dropper"
+        score = 80
+    strings:
+        $b64php = /['"](PD9waHA|PD8|PD9QSFA|IDw\/cGhw)[A-Za-z0-9+\/=]{16,}/
+        $dec = /base64_decode\s*\(/ nocase
+        $use = /(fwrite|fputs|file_put_contents|eval|assert|include|require)\s*\(/ nocase
+    condition:
+        filesize < 256KB and $b64php and $dec and $use
+}
+
+rule php_reflection_of_request
+{
+    meta:
+        description = "a small script builds a ReflectionFunction (or ReflectionMethod) from a value decoded out of the request (json_decode/unserialize of $_GET) and invokes it"
+        technique = "indirect call of a sink"
+        score = 75
+    strings:
+        $decode_req = /(json_decode|unserialize|base64_decode)\s*\(\s*\$_(GET|POST|REQUEST|COOKIE)/ nocase
+        $refl = /new\s+Reflection(Function|Method)\s*\(\s*\$/ nocase
+        $invoke = /->\s*invoke(Args)?\s*\(/ nocase
+    condition:
+        php_code_marker and filesize < 4KB and $decode_req and $refl and $invoke
+}
+
+rule php_com_shell_object
+{
+    meta:
+        description = "PHP creates Windows COM objects that run commands or manage accounts (WScript.Shell, Shell.Application, Shell.Users): the Windows console of PHP shells"
+        technique = "command execution"
+        score = 75
+    strings:
+        $com = /new\s+COM\s*\(\s*['"](WScript\.Shell|Shell\.Application|Shell\.Users|WScript\.Network)['"]/ nocase
+    condition:
+        php_code_marker and $com
 }

@@ -271,9 +271,10 @@ pub fn brand_visible(url: &str, registry: &Registry, brand: BrandId) -> bool {
     });
     word_seen
         || b.keywords.iter().any(|k| {
-            tokens
-                .iter()
-                .any(|t| text::typo_of(t, k).is_some_and(|ty| ty != text::Typo::TwoEdits))
+            tokens.iter().any(|t| {
+                text::typo_of(t, k)
+                    .is_some_and(|ty| !matches!(ty, text::Typo::TwoEdits | text::Typo::TwoSlips))
+            })
         })
 }
 

@@ -190,6 +190,13 @@ impl Typo {
 /// names of 5–8 characters, up to two for longer ones. Shorter names are
 /// not typo-matched: one edit of a four-letter name is another word.
 pub fn typo_of(candidate: &str, name: &str) -> Option<Typo> {
+    // Cheap rejections before any allocation: this runs for every token
+    // (and path token) against every brand name.
+    if candidate.chars().next() != name.chars().next()
+        || candidate.len().abs_diff(name.len()) > 2 * 4
+    {
+        return None;
+    }
     let c: Vec<char> = candidate.chars().collect();
     let n: Vec<char> = name.chars().collect();
     // Typos keep the first letter: a name that differs there (`cloud`,

@@ -55,6 +55,29 @@ pub struct EvalArgs {
     /// domains called phishing) to stderr.
     #[arg(long, default_value_t = 0)]
     pub show_errors: usize,
+    /// Evaluate on one part of a deterministic split by registrable domain
+    /// (dump rows and benign domains alike): `dev` (two domains in three)
+    /// or `test` (the third held apart), for tuning on one and reporting
+    /// on the other.
+    #[arg(long, value_enum, default_value_t = Part::All)]
+    pub part: Part,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum, PartialEq, Eq)]
+pub enum Part {
+    All,
+    Dev,
+    Test,
+}
+
+impl Part {
+    fn keeps(self, input: &str) -> bool {
+        match self {
+            Part::All => true,
+            Part::Dev => !borderscope_phish::eval::held_apart(input),
+            Part::Test => borderscope_phish::eval::held_apart(input),
+        }
+    }
 }
 
 pub fn score(cmd: &ScoreCommand) -> Result<ExitCode> {
@@ -122,10 +145,12 @@ fn score_lines(
 
 pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
     let registry = Registry::builtin_with(args.brands.as_deref())?;
-    let dump = feeds::read_phishtank(&args.phish)
+    let mut dump = feeds::read_phishtank(&args.phish)
         .with_context(|| format!("reading {}", args.phish.display()))?;
-    let benign = feeds::read_domain_list(&args.benign)
+    let mut benign = feeds::read_domain_list(&args.benign)
         .with_context(|| format!("reading {}", args.benign.display()))?;
+    dump.rows.retain(|r| args.part.keeps(&r.url));
+    benign.rows.retain(|d| args.part.keeps(d));
     report_bad_rows(&args.phish, &dump.bad);
     report_bad_rows(&args.benign, &benign.bad);
     let e = borderscope_phish::eval::evaluate(&registry, &dump.rows, &benign.rows);

@@ -105,6 +105,10 @@ pub enum How {
     /// The brand name inside a longer name with other words
     /// (`paypalresolution`): weak, brands register such names themselves.
     Joined,
+    /// The same with something brands do not put in their own names: a
+    /// lure word (`binance-airdrops`) or a stray short token set off by
+    /// hyphens (`icloud-us-fmi`, `binance-in`).
+    JoinedWith(&'static str),
     /// The brand named (in a path).
     Named,
     /// One of the brand's own domains written inside the URL.
@@ -114,6 +118,9 @@ pub enum How {
     /// Only after folding ASCII lookalikes (`paypa1`, `rn` for `m`).
     Lookalike,
     Typo(Typo),
+    /// A typo of the brand left after taking phishing words off the name
+    /// (`micosrftonline`): the words are the supporting evidence.
+    TypoWithWords(Typo),
 }
 
 /// One brand sighting in a URL.
@@ -139,6 +146,9 @@ impl Hit {
             How::Exact => format!("`{}` ({brand}) as the whole name", self.term),
             How::Combined => format!("`{}` ({brand}) with phishing words", self.term),
             How::Joined => format!("`{}` ({brand}) inside a longer name", self.term),
+            How::JoinedWith(what) => {
+                format!("`{}` ({brand}) inside a longer name with {what}", self.term)
+            }
             How::Named => format!("`{}` ({brand}) named", self.term),
             How::Domain => format!("{brand}'s domain `{}`", self.term),
             How::Homoglyph => format!(
@@ -150,6 +160,11 @@ impl Hit {
                 self.term
             ),
             How::Typo(t) => format!("typo of `{}` ({brand}): {}", self.term, t.describe()),
+            How::TypoWithWords(t) => format!(
+                "typo of `{}` ({brand}): {}, with phishing words",
+                self.term,
+                t.describe()
+            ),
         };
         format!("{how} {place} [{:.2}]", self.score)
     }
@@ -199,6 +214,8 @@ pub struct Scorer {
 struct Field {
     tokens: Vec<String>,
     joined: String,
+    /// `joined` with confusable characters folded.
+    folded_joined: String,
     /// The label without separators, with phishing words taken off its
     /// ends in every way (the label itself included).
     label_cores: HashSet<String>,
@@ -210,6 +227,15 @@ struct Field {
 }
 
 impl Field {
+    /// A token other than `except` that is a phishing word or holds a
+    /// credential word (`accessifyverification`).
+    fn has_phishing_word(&self, except: &str) -> bool {
+        self.tokens.iter().filter(|t| *t != except).any(|t| {
+            text::COMBO_WORDS.contains(&t.as_str())
+                || text::CREDENTIAL_WORDS.iter().any(|w| t.contains(w))
+        })
+    }
+
     fn new(raw: &str) -> Field {
         let tokens = text::tokens(raw);
         let joined: String = tokens.concat();
@@ -224,6 +250,7 @@ impl Field {
             folded_cores,
             ascii_cores,
             non_ascii: !raw.is_ascii(),
+            folded_joined: text::fold(&joined),
             joined,
             tokens,
         }
@@ -309,7 +336,8 @@ impl Scorer {
             }
         }
         let best = best_brand(&hits);
-        let context_score: f64 = context.iter().map(|(s, _)| s).sum();
+        // A fold from 0.0: an empty f64 sum is -0.0, printed as `-0.0`.
+        let context_score: f64 = context.iter().fold(0.0, |acc, (s, _)| acc + s);
         match best {
             Some(brand) => {
                 let mut brand_hits: Vec<&Hit> = hits.iter().filter(|h| h.brand == brand).collect();
@@ -368,7 +396,7 @@ impl Scorer {
             return;
         }
         for term in &self.terms {
-            if let Some(how) = match_term(term, field) {
+            if let Some(how) = match_term(term, field, place) {
                 hits.push(Hit {
                     brand: term.brand,
                     term: term.text.clone(),
@@ -420,16 +448,24 @@ impl Scorer {
             .collect();
         for term in &self.terms {
             let short = term.text.chars().count() <= 3;
-            let score =
+            // Short names also count joined to phishing words only
+            // (`/aolbilling/`, `LoginNAB.html`): `cores` takes those off.
+            let (score, how) =
                 if !term.word_only && !short && tokens.iter().any(|t| t.contains(&term.text)) {
-                    0.55
+                    (0.55, How::Named)
                 } else if short {
-                    if !tokens.contains(&term.text) {
+                    if !tokens.contains(&term.text) && !cores.contains(&term.text) {
                         continue;
                     }
-                    0.5
+                    (0.5, How::Named)
                 } else if cores.contains(&term.text) || folded.contains(&term.folded) {
-                    0.5
+                    (0.5, How::Named)
+                } else if let Some(t) = path_typo(term, &cores, &folded) {
+                    // A misspelt brand in a path (`/PayPl/`, `/outloook/`)
+                    // is weaker than the name itself: many are other words
+                    // or names, so it takes a credential word or another
+                    // sign to reach the threshold.
+                    (0.45, How::Typo(t))
                 } else {
                     continue;
                 };
@@ -437,7 +473,7 @@ impl Scorer {
                 brand: term.brand,
                 term: term.text.clone(),
                 place: Place::Path,
-                how: How::Named,
+                how,
                 score,
             });
         }
@@ -466,6 +502,27 @@ impl Verdict {
     }
 }
 
+/// A one-edit typo of a distinctive keyword among a path's token cores
+/// (as written or folded). Ordinary-word names and two-edit typos are left
+/// out: in free text they are mostly other words.
+fn path_typo(term: &Term, cores: &HashSet<String>, folded: &HashSet<String>) -> Option<Typo> {
+    // Five letters or fewer are too close to names and words (`gail`).
+    if term.word_only || term.text.chars().count() < 6 {
+        return None;
+    }
+    let one = |t: &Typo| !matches!(t, Typo::TwoEdits | Typo::TwoSlips);
+    cores
+        .iter()
+        .filter_map(|c| text::typo_of(c, &term.text))
+        .find(one)
+        .or_else(|| {
+            folded
+                .iter()
+                .filter_map(|c| text::typo_of(c, &term.folded))
+                .find(one)
+        })
+}
+
 /// `d` in `text` with no letter or digit directly before or after it.
 fn contains_domain(text: &str, d: &str) -> bool {
     text.match_indices(d).any(|(i, _)| {
@@ -476,14 +533,20 @@ fn contains_domain(text: &str, d: &str) -> bool {
     })
 }
 
-fn match_term(term: &Term, f: &Field) -> Option<How> {
+fn match_term(term: &Term, f: &Field, place: Place) -> Option<How> {
+    // In a subdomain of someone else's domain a name that is also a word
+    // counts beside any phishing word (`aol-service-info.example`), not
+    // only when every other token is one: nobody has a reason to put a
+    // brand and `service` or `verify` under a domain that is not theirs.
+    let in_subdomain = place == Place::Subdomain;
     // Names of three letters or fewer (`ing`, `ups`, `att`) are also word
     // endings: they count only as whole tokens beside phishing words.
     if term.text.chars().count() <= 3 {
         let others_combo = f.tokens.iter().filter(|t| **t != term.text).all(|t| {
             text::COMBO_WORDS.contains(&t.as_str()) || t.chars().all(|c| c.is_ascii_digit())
         });
-        return (f.tokens.contains(&term.text) && others_combo).then_some(if f.tokens.len() == 1 {
+        let combined = others_combo || (in_subdomain && f.has_phishing_word(&term.text));
+        return (f.tokens.contains(&term.text) && combined).then_some(if f.tokens.len() == 1 {
             How::Exact
         } else {
             How::Combined
@@ -506,22 +569,112 @@ fn match_term(term: &Term, f: &Field) -> Option<How> {
         });
     }
     if term.word_only {
+        if in_subdomain && f.tokens.contains(&term.text) && f.has_phishing_word(&term.text) {
+            return Some(How::Combined);
+        }
         // An ordinary word next to other words is ordinary usage.
         return None;
     }
+    // The brand written with lookalike characters inside a longer name
+    // (`micr0s0ft0utlookwebapp`): nobody spells their own name that way.
+    // Only with a digit, a non-ASCII letter or a letter pair standing for
+    // another (`rn`, `vv`) in the name: folding any plain letter (`m` to
+    // `rn`) finds brands by accident (`kamaveri` holds `naver`).
+    let lookalike_signs = f.non_ascii
+        || f.joined.chars().any(|c| c.is_ascii_digit())
+        || f.joined.contains("rn")
+        || f.joined.contains("vv");
+    if !term.word_only
+        && term.text.chars().count() >= 5
+        && !f.joined.contains(&term.text)
+        && lookalike_signs
+        && f.folded_joined.contains(&term.folded)
+    {
+        return Some(How::JoinedWith("lookalike characters"));
+    }
     if f.joined.contains(&term.text) {
-        return Some(How::Joined);
+        // One letter more than the brand is a slip of the brand
+        // (`mymoneroo`), not another word joined to it.
+        if f.joined.chars().count() == term.text.chars().count() + 1 {
+            if let Some(t) = text::typo_of(&f.joined, &term.text) {
+                return Some(How::Typo(t));
+            }
+        }
+        return Some(joined_evidence(term, f).map_or(How::Joined, How::JoinedWith));
     }
     // Typos of a whole token, or of what remains after phishing words.
-    f.ascii_cores
-        .iter()
-        .find_map(|c| text::typo_of(c, &term.text))
-        .or_else(|| {
-            f.folded_cores
-                .iter()
-                .find_map(|c| text::typo_of(c, &term.folded))
-        })
-        .map(How::Typo)
+    // Prefer the typo that needed the fewest edits.
+    let typo = |cores: &HashSet<String>, name: &str| {
+        cores
+            .iter()
+            .filter_map(|c| text::typo_of(c, name).map(|t| (c, t)))
+            .min_by_key(|(c, t)| (typo_rank(*t), c.len()))
+            .map(|(c, t)| (c.clone(), t))
+    };
+    let (core, t) =
+        typo(&f.ascii_cores, &term.text).or_else(|| typo(&f.folded_cores, &term.folded))?;
+    let whole = std::iter::once(&f.joined)
+        .chain(&f.tokens)
+        .any(|t| *t == core || text::fold(t) == core);
+    Some(if whole {
+        How::Typo(t)
+    } else {
+        How::TypoWithWords(t)
+    })
+}
+
+/// One-edit typos first, then two slips, then any two edits.
+fn typo_rank(t: Typo) -> u8 {
+    match t {
+        Typo::TwoEdits => 2,
+        Typo::TwoSlips => 1,
+        _ => 0,
+    }
+}
+
+/// Words phishing sites use to lure (giveaways, prizes, refunds); brands'
+/// own infrastructure names do not use them.
+const LURE_WORDS: &[&str] = &[
+    "airdrop", "giveaway", "promo", "bonus", "reward", "prize", "winner", "refund", "cashback",
+    "claim", "gift", "lottery",
+];
+
+/// Short tokens brands do put next to their name in their own domains
+/// (`dropbox-dns`, `ads-twitter`): not evidence of a squat.
+const INFRA_SHORT: &[&str] = &[
+    "dns", "cdn", "api", "app", "ads", "ad", "img", "ssl", "net", "web", "dev", "int", "aws", "tv",
+    "js", "css", "sdk", "ns", "mx", "go", "my", "hq", "inc", "co",
+];
+
+/// Why a brand inside a longer registered name looks like a squat rather
+/// than the brand's own infrastructure, if it does.
+fn joined_evidence(term: &Term, f: &Field) -> Option<&'static str> {
+    let rest = f.joined.replacen(&term.text, " ", 1);
+    if LURE_WORDS.iter().any(|w| rest.contains(w)) {
+        return Some("a lure word");
+    }
+    // A phishing word starting or ending what surrounds the brand
+    // (`paypal-customerfeedback`). Two- and three-letter ones (`my`, `id`,
+    // `com`) start too many ordinary words to count here.
+    let phishing_word = rest.split(' ').any(|piece| {
+        text::COMBO_WORDS
+            .iter()
+            .filter(|w| w.len() >= 4)
+            .any(|w| piece.len() > w.len() && (piece.starts_with(w) || piece.ends_with(w)))
+    });
+    if phishing_word {
+        return Some("a phishing word");
+    }
+    // `binance-in`, `icloud-us-fmi`: a stray fragment of three letters or
+    // fewer set apart by hyphens.
+    let apart = f.tokens.len() >= 2
+        && f.tokens.iter().any(|t| {
+            !t.contains(term.text.as_str())
+                && t.chars().count() <= 3
+                && t.chars().all(|c| c.is_ascii_alphabetic())
+                && !INFRA_SHORT.contains(&t.as_str())
+        });
+    apart.then_some("a short stray token")
 }
 
 fn base_score(place: Place, how: How) -> f64 {
@@ -531,12 +684,17 @@ fn base_score(place: Place, how: How) -> f64 {
         (Place::RegistrableName, How::Exact) => 0.35,
         // Nobody names a subdomain of someone else's domain after a brand
         // for a good reason; in a registered name it is often the brand's own.
-        (Place::Subdomain, How::Joined) => 0.6,
+        (Place::Subdomain, How::Joined | How::JoinedWith(_)) => 0.6,
         (_, How::Joined) => 0.45,
+        (_, How::JoinedWith(_)) => 0.55,
+        // Two arbitrary edits of a long name are as often another company
+        // (`spglobal`, `sbcglobal`): alone they stay below the threshold,
+        // and a suspicious TLD or credential word lifts them over it.
+        (Place::RegistrableName | Place::Subdomain, How::Typo(Typo::TwoEdits)) => 0.45,
         (Place::RegistrableName, How::Homoglyph) => 0.95,
-        (Place::RegistrableName, How::Typo(_)) => 0.8,
+        (Place::RegistrableName, How::Typo(_) | How::TypoWithWords(_)) => 0.8,
         (Place::RegistrableName, _) => 0.85,
-        (Place::Subdomain, How::Typo(_)) => 0.7,
+        (Place::Subdomain, How::Typo(_) | How::TypoWithWords(_)) => 0.7,
         (Place::Subdomain, _) => 0.85,
         (Place::UserInfo, _) => 0.9,
         (Place::Path, _) => 0.6,
@@ -699,6 +857,71 @@ mod tests {
         }
         check("apple-id-verify.com", "Apple");
         check("chase-online-verify.com", "JPMorgan Chase");
+    }
+
+    #[test]
+    fn two_edit_typos_need_supporting_evidence() {
+        let s = scorer();
+        // Two arbitrary edits of a long name: another company as often as
+        // a squat, so not alone ...
+        let v = s.score("spglobal.com");
+        assert!(!v.phishing, "{v:?}");
+        assert!(v.reasons.iter().any(|r| r.contains("two letters changed")));
+        // ... but with a credential word, or as two typing slips.
+        check("http://spglobal.com/login.php", "AT&T");
+        let v = check("iinsttagram.com", "Instagram");
+        assert!(v.reasons.iter().any(|r| r.contains("two typing slips")));
+        // Phishing words taken off the name are the evidence.
+        let v = check("micosrftonline.com", "Microsoft");
+        assert!(v.reasons.iter().any(|r| r.contains("with phishing words")));
+    }
+
+    #[test]
+    fn brand_inside_a_longer_name_needs_a_sign_of_a_squat() {
+        let s = scorer();
+        for own_style in [
+            "dropbox-dns.com",
+            "ads-twitter.com",
+            "microsoftpersonalcontent.com",
+        ] {
+            let v = s.score(own_style);
+            assert!(!v.phishing, "{own_style}: {v:?}");
+        }
+        let v = check("binance-airdrops.com", "Binance");
+        assert!(v.reasons.iter().any(|r| r.contains("lure word")), "{v:?}");
+        let v = check("icloud-us-fmi.com", "Apple");
+        assert!(v.reasons.iter().any(|r| r.contains("short stray")), "{v:?}");
+        let v = check("mymoneroo.com", "MyMonero");
+        assert!(v.reasons.iter().any(|r| r.contains("doubled")), "{v:?}");
+    }
+
+    #[test]
+    fn misspelt_and_short_names_in_paths() {
+        let s = scorer();
+        // A misspelt brand alone in a path stays below the threshold ...
+        let v = s.score("http://example.org/gallery/PayPl/");
+        assert!(!v.phishing && v.brand.as_deref() == Some("PayPal"), "{v:?}");
+        // ... and passes it with a credential word.
+        check("http://example.org/login.outloook/login.html", "Microsoft");
+        // Short names joined to phishing words only.
+        check("http://example.org/aolbilling/update.php", "AOL");
+        let v = s.score("http://example.org/blog/aolympics.html");
+        assert!(!v.phishing, "{v:?}");
+    }
+
+    #[test]
+    fn word_names_in_foreign_subdomains_beside_phishing_words() {
+        let s = scorer();
+        check("https://aol-service-info.sitebuilder.example/", "AOL");
+        check(
+            "http://owa-accessifyverification.ukit.example/",
+            "Microsoft",
+        );
+        let v = s.score("https://messagerie-orange-vocal.sitebuilder.example/");
+        assert!(!v.phishing, "{v:?}");
+        // In a registered name the stricter rule holds.
+        let v = s.score("aol-service-info.com");
+        assert!(!v.phishing, "{v:?}");
     }
 
     #[test]

@@ -162,7 +162,12 @@ pub enum Typo {
     Doubled,
     Inserted,
     Dropped,
-    /// Two edits (long names only).
+    /// Two edits (long names only), each a typing slip: a letter doubled,
+    /// dropped, swapped with its neighbour or replaced by its keyboard
+    /// neighbour (`iinsttagram`, `steammcommuniity`).
+    TwoSlips,
+    /// Two edits (long names only) of any kind: as often another word that
+    /// shares most letters (`spglobal` and `sbcglobal`) as a squat.
     TwoEdits,
 }
 
@@ -175,6 +180,7 @@ impl Typo {
             Typo::Doubled => "a letter doubled",
             Typo::Inserted => "a letter inserted",
             Typo::Dropped => "a letter dropped",
+            Typo::TwoSlips => "two typing slips",
             Typo::TwoEdits => "two letters changed",
         }
     }
@@ -184,6 +190,13 @@ impl Typo {
 /// names of 5–8 characters, up to two for longer ones. Shorter names are
 /// not typo-matched: one edit of a four-letter name is another word.
 pub fn typo_of(candidate: &str, name: &str) -> Option<Typo> {
+    // Cheap rejections before any allocation: this runs for every token
+    // (and path token) against every brand name.
+    if candidate.chars().next() != name.chars().next()
+        || candidate.len().abs_diff(name.len()) > 2 * 4
+    {
+        return None;
+    }
     let c: Vec<char> = candidate.chars().collect();
     let n: Vec<char> = name.chars().collect();
     // Typos keep the first letter: a name that differs there (`cloud`,
@@ -200,7 +213,11 @@ pub fn typo_of(candidate: &str, name: &str) -> Option<Typo> {
         return None;
     }
     if d == 2 {
-        return Some(Typo::TwoEdits);
+        return Some(if two_slips(&c, &n) {
+            Typo::TwoSlips
+        } else {
+            Typo::TwoEdits
+        });
     }
     Some(classify_one_edit(&c, &n))
 }
@@ -228,6 +245,46 @@ fn classify_one_edit(c: &[char], n: &[char]) -> Typo {
             }
         }
     }
+}
+
+/// Whether `c` is two typing slips from `n`: some string one slip from `n`
+/// is one slip from `c`. Bounded by the name's length (at most a few
+/// hundred candidates, each compared in O(len²)); called only when the
+/// edit distance is already known to be two.
+fn two_slips(c: &[char], n: &[char]) -> bool {
+    let slip = |t: Typo| {
+        matches!(
+            t,
+            Typo::Doubled | Typo::Dropped | Typo::Swapped | Typo::KeyboardNeighbour
+        )
+    };
+    let mut variants: Vec<Vec<char>> = Vec::new();
+    for i in 0..n.len() {
+        let mut doubled = n.to_vec();
+        doubled.insert(i, n[i]);
+        variants.push(doubled);
+        let mut dropped = n.to_vec();
+        dropped.remove(i);
+        variants.push(dropped);
+        if i + 1 < n.len() {
+            let mut swapped = n.to_vec();
+            swapped.swap(i, i + 1);
+            variants.push(swapped);
+        }
+        for k in QWERTY.iter().flat_map(|row| row.chars()) {
+            if keyboard_neighbours(n[i], k) {
+                let mut near = n.to_vec();
+                near[i] = k;
+                variants.push(near);
+            }
+        }
+    }
+    variants.iter().any(|m| {
+        m.as_slice() != c && osa_distance(c, m) == 1 && {
+            // `m` is the name after one slip; `c` must be one more slip of it.
+            slip(classify_one_edit(c, m))
+        }
+    })
 }
 
 fn first_difference(a: &[char], b: &[char]) -> usize {
@@ -333,6 +390,9 @@ mod tests {
         assert_eq!(typo_of("paypl", "paypal"), Some(Typo::Dropped));
         assert_eq!(typo_of("micrsooft", "microsoft"), Some(Typo::Swapped));
         assert_eq!(typo_of("mikrosof", "microsoft"), Some(Typo::TwoEdits));
+        assert_eq!(typo_of("iinsttagram", "instagram"), Some(Typo::TwoSlips));
+        assert_eq!(typo_of("mircosofft", "microsoft"), Some(Typo::TwoSlips));
+        assert_eq!(typo_of("spglobal", "sbcglobal"), Some(Typo::TwoEdits));
         assert_eq!(typo_of("paypal", "paypal"), None);
         assert_eq!(typo_of("pay", "paypal"), None);
         assert_eq!(

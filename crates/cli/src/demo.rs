@@ -322,7 +322,7 @@ fn why(figure: &str, truth: u64, report: Option<u64>) -> &'static str {
     }
     match figure {
         "c2_servers" => "servers with beacons alone (TLS to a name no feed lists, nothing else): a beacon alone is not control unless --beacon-alone",
-        "c2_hosts" => "hosts seen only in sampled NetFlow: IDS alerts, DNS, DGA and fast-flux evidence need the full sensor, so only hosts of feed-listed servers are found there; a host whose only sampled records are the server's replies is not counted; hosts of beacon-only servers",
+        "c2_hosts" => "hosts seen only in sampled NetFlow: IDS alerts, DNS, DGA and fast-flux evidence need the full sensor, so only hosts of feed-listed servers are found there; hosts of beacon-only servers",
         "phishing_hosts" | "phishing_pages" | "phishing_operations" => "pages the detector scored below its threshold, or whose hosting address no row showed",
         "backdoor_attacks" => "the requests through webshells the detector missed",
         "backdoor_ips" | "backdoor_websites" => "a webshell driven by POST bodies (no command in the URL) with no logged upload, no scan before and an unremarkable name leaves too little in an access log",

@@ -617,12 +617,10 @@ async fn stage_allowed(
 fn known_kinds(evidence: &[RecordBatch]) -> Result<()> {
     for b in evidence {
         let kinds = text(b.column(3))?;
-        if let Some(k) = kinds
-            .iter()
-            .flatten()
-            .find(|k| !EVIDENCE_KINDS.contains(k))
-        {
-            anyhow::bail!("a C2 evidence plan wrote the kind {k:?}, which EVIDENCE_KINDS does not list");
+        if let Some(k) = kinds.iter().flatten().find(|k| !EVIDENCE_KINDS.contains(k)) {
+            anyhow::bail!(
+                "a C2 evidence plan wrote the kind {k:?}, which EVIDENCE_KINDS does not list"
+            );
         }
     }
     Ok(())

@@ -352,7 +352,15 @@ fn record(
         };
     let flags = match t.style {
         Style::Retries => SYN,
-        _ if rng.chance(0.15) => SYN,
+        // A sampled handshake packet: the host's SYN, or the server's
+        // SYN+ACK answering it.
+        _ if rng.chance(0.15) => {
+            if direction == 0 {
+                SYN
+            } else {
+                SYN | ACK
+            }
+        }
         _ => ACK | PSH,
     };
     let size = match t.style {

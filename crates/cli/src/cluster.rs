@@ -142,8 +142,8 @@ async fn scheduler(functions: FunctionContext, a: &SchedulerArgs) -> Result<Exit
         // With no executor left, fail running jobs after the same time
         // rather than let a client wait for ever.
         no_executors_grace_period_seconds: a.executor_timeout,
-        override_logical_codec: Some(Arc::new(PlanCodec::new(functions.clone()))),
-        override_physical_codec: Some(Arc::new(StageCodec::new(functions.clone()))),
+        override_logical_codec: Some(Arc::new(PlanCodec::new(functions.clone())?)),
+        override_physical_codec: Some(Arc::new(StageCodec::new(functions.clone())?)),
         ..SchedulerConfig::default()
     }
     .with_override_session_builder(Arc::new(move |config| {
@@ -227,8 +227,8 @@ async fn executor(functions: FunctionContext, a: &ExecutorArgs) -> Result<ExitCo
         // Ballista's own runtime knows only local files; ours also opens
         // the S3 buckets plans name, with this process's AWS settings.
         override_runtime_producer: Some(Arc::new(move |_| executor_runtime(&spill_dir))),
-        override_logical_codec: Some(Arc::new(PlanCodec::new(functions.clone()))),
-        override_physical_codec: Some(Arc::new(StageCodec::new(functions.clone()))),
+        override_logical_codec: Some(Arc::new(PlanCodec::new(functions.clone())?)),
+        override_physical_codec: Some(Arc::new(StageCodec::new(functions.clone())?)),
         override_execution_engine: Some(Arc::new(WithoutOperatorMetrics(
             DefaultExecutionEngine::new(),
         ))),

@@ -23,6 +23,9 @@ use common::{bin, run};
 const T0: u64 = 1_700_000_000;
 const HEADER: &str = "#separator \\x09\n#path\tconn\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\torig_ip_bytes\n";
 
+/// A brand the built-in registry does not know.
+const BRANDS: &str = "[[brand]]\nname = \"Lantern Bank\"\ncountry = \"CN\"\ndomains = [\"lanternbank.cn\"]\nkeywords = [\"lanternbank\"]\n";
+
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -49,6 +52,16 @@ fn ingest_world(dir: &Path, store: &Path, global: &[&str]) {
     }
     let conn_path = dir.join("conn.log");
     std::fs::write(&conn_path, conn).unwrap();
+    // A lookalike of a brand only a user's registry knows (see BRANDS).
+    let dns_path = dir.join("dns.log");
+    let mut dns = "#separator \\x09\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tqtype_name\trcode_name\tanswers\n".to_string();
+    for (i, h) in hosts.iter().take(3).enumerate() {
+        dns.push_str(&format!(
+            "{}.0\tCd{i}\t{h}\t53000\t10.9.0.1\t53\tudp\tlanternbank-secure-login.com\tA\tNOERROR\t45.33.40.1\n",
+            T0 + 600 * i as u64
+        ));
+    }
+    std::fs::write(&dns_path, dns).unwrap();
     let feed = dir.join("c2.txt");
     std::fs::write(&feed, "# Test campaign\n23.1.2.3\n5.1.130.5\n").unwrap();
     let www = dir.join("www");
@@ -63,7 +76,7 @@ fn ingest_world(dir: &Path, store: &Path, global: &[&str]) {
     }
     std::fs::write(&log, lines).unwrap();
 
-    let mut inputs = vec![conn_path, log];
+    let mut inputs = vec![conn_path, dns_path, log];
     let mut feeds = vec![feed];
     for rel in [
         "zeek/njrat-ctu-malware-230-1/conn.log",
@@ -170,18 +183,46 @@ fn detect_query_and_report_match_the_embedded_engine() {
     let url = Some(cluster.url.as_str());
     let logs = || cluster.processes.logs();
 
-    // Detection: embedded on one copy, on the cluster on the other.
-    for detector in ["c2", "backdoor"] {
-        let here = on(&embedded, None, &global, &["detect", detector]);
-        let there = on(&clustered, url, &global, &["detect", detector]);
+    // Detection: embedded on one copy, on the cluster on the other. The
+    // user's brand registry travels with the plans: the cluster processes
+    // were started without it.
+    let brands = dir.path().join("brands.toml");
+    std::fs::write(&brands, BRANDS).unwrap();
+    let with_brands = ["detect", "phishing", "--brands", brands.to_str().unwrap()];
+    let detections: [&[&str]; 4] = [
+        &["detect", "c2"],
+        &["detect", "backdoor"],
+        &["detect", "phishing"],
+        &with_brands,
+    ];
+    for detect in detections {
+        let here = on(&embedded, None, &global, detect);
+        let there = on(&clustered, url, &global, detect);
         assert_eq!(
             without_batch_id(&stdout(&here)),
             without_batch_id(&stdout(&there)),
-            "detect {detector} differs on the cluster\n{}",
+            "{detect:?} differs on the cluster\n{}",
             logs()
         );
     }
+    let lookalike = sorted_lines(&on(
+        &clustered,
+        None,
+        &global,
+        &[
+            "query",
+            "--format",
+            "csv",
+            "SELECT domain, brand, brand_country FROM phish_pages",
+        ],
+    ));
+    assert!(
+        lookalike.contains(&"lanternbank-secure-login.com,Lantern Bank,CN".to_string()),
+        "{lookalike:?}"
+    );
     let findings = [
+        "SELECT * FROM phish_pages",
+        "SELECT * FROM phish_ops",
         "SELECT * FROM c2_evidence",
         "SELECT * FROM c2_control",
         "SELECT * FROM c2_servers",

@@ -20,7 +20,10 @@
 //! `--constituency` options. That is checked, not assumed: the codecs here
 //! write the client's [`FunctionContext::describe`] into every plan that
 //! calls such a function, and a scheduler or executor whose own description
-//! differs refuses the plan with both descriptions in the error.
+//! differs refuses the plan with both descriptions in the error. The brand
+//! registry of `phish_score` and `phish_brand` is the client's choice per
+//! command (`--brands`), so the codecs write the registry itself into the
+//! plan and the other processes score with it.
 //!
 //! Detectors keep intermediate results as in-memory tables (see
 //! `borderscope_store::staging`); Ballista cannot ship those, so
@@ -29,7 +32,7 @@
 use std::fmt;
 use std::io::Cursor;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
 use ballista_core::config::{
@@ -38,6 +41,7 @@ use ballista_core::config::{
 use ballista_core::extension::{SessionConfigExt, SessionStateExt};
 use ballista_core::registry::BallistaFunctionRegistry;
 use ballista_core::serde::{BallistaLogicalExtensionCodec, BallistaPhysicalExtensionCodec};
+use borderscope_phish::{Registry, Scorer};
 use borderscope_store::ObjectStores;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::ipc::reader::StreamReader;
@@ -198,7 +202,7 @@ pub async fn client_context(
             BALLISTA_CLIENT_GRPC_MAX_MESSAGE_SIZE,
             MAX_MESSAGE_BYTES as usize,
         )
-        .with_ballista_logical_extension_codec(Arc::new(PlanCodec::new(f.clone())));
+        .with_ballista_logical_extension_codec(Arc::new(PlanCodec::new(f.clone())?));
     let state = SessionStateBuilder::new()
         .with_default_features()
         .with_config(config)
@@ -222,39 +226,92 @@ pub async fn client_context(
 /// Marks a function definition written by these codecs: the function
 /// context of the process that wrote the plan.
 const FUNCTIONS_TAG: &[u8] = b"borderscope-functions:";
+/// Marks a phishing function's definition: the brand registry (JSON) it
+/// scores with.
+const BRANDS_TAG: &[u8] = b"borderscope-brands:";
 /// Marks an in-memory table written into a plan.
 const MEMTABLE_TAG: &[u8] = b"borderscope-memtable:";
 
+/// A brand registry a plan brought (JSON) and the scorer built from it.
+type Received = (Arc<str>, Arc<Scorer>);
+
 /// The part of a codec both directions share: which functions this process
 /// has, described and built.
+///
+/// Two kinds of state are treated differently. Geolocation and the
+/// constituency come from files each process opens itself, so a plan only
+/// names them (by description) and a process whose own differ refuses it.
+/// The brand registry is small and the client's choice per command
+/// (`--brands`), so it travels inside the plan and executors score with it.
 #[derive(Clone)]
 struct Functions {
     context: FunctionContext,
     description: String,
+    /// This process's registry as [`Registry::to_json`] writes it.
+    brands: Arc<str>,
+    /// The scorer of the registry a plan last brought, by its JSON: the
+    /// stages of one job all bring the same one.
+    received: Arc<Mutex<Option<Received>>>,
 }
 
 impl Functions {
-    fn new(context: FunctionContext) -> Self {
+    fn new(context: FunctionContext) -> anyhow::Result<Self> {
         let description = context.describe();
-        Functions {
+        let brands = context.phish.registry().to_json()?.into();
+        Ok(Functions {
             context,
             description,
-        }
+            brands,
+            received: Arc::default(),
+        })
     }
 
-    fn encode(&self, name: &str, buf: &mut Vec<u8>) -> bool {
-        if !stateful_function_names().contains(&name) {
-            return false;
+    fn encode(&self, udf: &ScalarUDF, buf: &mut Vec<u8>) -> Result<bool> {
+        if let Some(scorer) = borderscope_phish::udf::scorer_of(udf) {
+            buf.extend_from_slice(BRANDS_TAG);
+            buf.extend_from_slice(self.brands_json(&scorer)?.as_bytes());
+            return Ok(true);
+        }
+        if !stateful_function_names().contains(&udf.name()) {
+            return Ok(false);
         }
         buf.extend_from_slice(FUNCTIONS_TAG);
         buf.extend_from_slice(self.description.as_bytes());
-        true
+        Ok(true)
     }
 
-    /// The function `name` of this process, when the plan was written by a
-    /// process with the same function context; `None` when `buf` is not
-    /// ours.
+    /// The registry `scorer` answers from, as JSON: the scheduler passes on
+    /// to executors the registry the client sent, not its own.
+    fn brands_json(&self, scorer: &Arc<Scorer>) -> Result<Arc<str>> {
+        if Arc::ptr_eq(scorer, &self.context.phish) {
+            return Ok(self.brands.clone());
+        }
+        if let Some((json, received)) = &*self.last_received()? {
+            if Arc::ptr_eq(scorer, received) {
+                return Ok(json.clone());
+            }
+        }
+        let json = scorer
+            .registry()
+            .to_json()
+            .map_err(|e| plan_datafusion_err!("{e:#}"))?;
+        Ok(json.into())
+    }
+
+    fn last_received(&self) -> Result<std::sync::MutexGuard<'_, Option<Received>>> {
+        self.received
+            .lock()
+            .map_err(|_| plan_datafusion_err!("a thread failed while reading a brand registry"))
+    }
+
+    /// The function `name` as the process that wrote the plan has it: this
+    /// process's own geolocation function when the plan was written with the
+    /// same context, a phishing function with the plan's registry; `None`
+    /// when `buf` is not ours.
     fn decode(&self, name: &str, buf: &[u8]) -> Option<Result<Arc<ScalarUDF>>> {
+        if let Some(brands) = buf.strip_prefix(BRANDS_TAG) {
+            return Some(self.phish_function(name, brands));
+        }
         let theirs = buf.strip_prefix(FUNCTIONS_TAG)?;
         let theirs = String::from_utf8_lossy(theirs);
         if theirs != self.description {
@@ -265,14 +322,42 @@ impl Functions {
                 self.description
             )));
         }
-        Some(
-            scalar_udfs(&self.context)
-                .into_iter()
-                .find(|u| u.name() == name)
-                .map(Arc::new)
-                .ok_or_else(|| plan_datafusion_err!("no borderscope function named `{name}`")),
-        )
+        Some(find_udf(scalar_udfs(&self.context), name))
     }
+
+    /// `phish_score` or `phish_brand` scoring with the registry the plan
+    /// brought (`brands`, JSON).
+    fn phish_function(&self, name: &str, brands: &[u8]) -> Result<Arc<ScalarUDF>> {
+        let brands = std::str::from_utf8(brands)
+            .map_err(|_| plan_datafusion_err!("the brand registry in the plan is not UTF-8"))?;
+        let scorer = if brands == &*self.brands {
+            self.context.phish.clone()
+        } else {
+            self.received_scorer(brands)?
+        };
+        find_udf(borderscope_phish::udf::scalar_udfs(scorer), name)
+    }
+
+    fn received_scorer(&self, brands: &str) -> Result<Arc<Scorer>> {
+        let mut last = self.last_received()?;
+        if let Some((json, scorer)) = &*last {
+            if &**json == brands {
+                return Ok(scorer.clone());
+            }
+        }
+        let registry = Registry::from_json(brands)
+            .map_err(|e| plan_datafusion_err!("the brand registry in the plan: {e:#}"))?;
+        let scorer = Arc::new(Scorer::new(registry));
+        *last = Some((brands.into(), scorer.clone()));
+        Ok(scorer)
+    }
+}
+
+fn find_udf(udfs: Vec<ScalarUDF>, name: &str) -> Result<Arc<ScalarUDF>> {
+    udfs.into_iter()
+        .find(|u| u.name() == name)
+        .map(Arc::new)
+        .ok_or_else(|| plan_datafusion_err!("no borderscope function named `{name}`"))
 }
 
 /// Logical-plan codec of the client and the scheduler: Ballista's own, plus
@@ -283,11 +368,11 @@ pub struct PlanCodec {
 }
 
 impl PlanCodec {
-    pub fn new(f: FunctionContext) -> Self {
-        PlanCodec {
+    pub fn new(f: FunctionContext) -> anyhow::Result<Self> {
+        Ok(PlanCodec {
             inner: BallistaLogicalExtensionCodec::default(),
-            functions: Functions::new(f),
-        }
+            functions: Functions::new(f)?,
+        })
     }
 }
 
@@ -408,7 +493,7 @@ impl LogicalExtensionCodec for PlanCodec {
     }
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if self.functions.encode(node.name(), buf) {
+        if self.functions.encode(node, buf)? {
             return Ok(());
         }
         self.inner.try_encode_udf(node, buf)
@@ -439,11 +524,11 @@ pub struct StageCodec {
 }
 
 impl StageCodec {
-    pub fn new(f: FunctionContext) -> Self {
-        StageCodec {
+    pub fn new(f: FunctionContext) -> anyhow::Result<Self> {
+        Ok(StageCodec {
             inner: BallistaPhysicalExtensionCodec::default(),
-            functions: Functions::new(f),
-        }
+            functions: Functions::new(f)?,
+        })
     }
 }
 
@@ -483,7 +568,7 @@ impl PhysicalExtensionCodec for StageCodec {
     }
 
     fn try_encode_udf(&self, node: &ScalarUDF, buf: &mut Vec<u8>) -> Result<()> {
-        if self.functions.encode(node.name(), buf) {
+        if self.functions.encode(node, buf)? {
             return Ok(());
         }
         self.inner.try_encode_udf(node, buf)
@@ -553,7 +638,7 @@ mod tests {
         )
         .unwrap();
         let table = MemTable::try_new(schema.clone(), vec![vec![batch.clone()], vec![]]).unwrap();
-        let codec = PlanCodec::new(functions("192.0.2.0/24"));
+        let codec = PlanCodec::new(functions("192.0.2.0/24")).unwrap();
         let mut buf = Vec::new();
         let name = TableReference::bare("t");
         codec
@@ -572,9 +657,9 @@ mod tests {
 
     #[test]
     fn a_process_with_other_functions_refuses_the_plan() {
-        let client = PlanCodec::new(functions("192.0.2.0/24"));
-        let same = PlanCodec::new(functions("192.0.2.0/24"));
-        let other = StageCodec::new(functions("198.51.100.0/24"));
+        let client = PlanCodec::new(functions("192.0.2.0/24")).unwrap();
+        let same = PlanCodec::new(functions("192.0.2.0/24")).unwrap();
+        let other = StageCodec::new(functions("198.51.100.0/24")).unwrap();
         let udf = scalar_udfs(&client.functions.context)
             .into_iter()
             .find(|u| u.name() == "ip_is_internal")
@@ -602,5 +687,44 @@ mod tests {
         let mut buf = Vec::new();
         client.try_encode_udf(&pure, &mut buf).unwrap();
         assert!(buf.is_empty());
+    }
+
+    #[test]
+    fn the_clients_brand_registry_reaches_the_executors() {
+        let user = r#"
+            [[brand]]
+            name = "Lantern Bank"
+            country = "CN"
+            domains = ["lanternbank.cn"]
+            keywords = ["lanternbank"]
+        "#;
+        let mut registry = Registry::builtin();
+        registry.extend(Registry::parse(user, std::path::Path::new(".")).unwrap());
+        let client_functions = functions("192.0.2.0/24").with_brands(registry);
+        let client = PlanCodec::new(client_functions.clone()).unwrap();
+        // The scheduler and the executor were started with the built-in
+        // registry only.
+        let scheduler = StageCodec::new(functions("192.0.2.0/24")).unwrap();
+        let executor = StageCodec::new(functions("192.0.2.0/24")).unwrap();
+        let udf = scalar_udfs(&client_functions)
+            .into_iter()
+            .find(|u| u.name() == "phish_brand")
+            .unwrap();
+        let mut planned = Vec::new();
+        client.try_encode_udf(&udf, &mut planned).unwrap();
+        let on_scheduler = scheduler.try_decode_udf("phish_brand", &planned).unwrap();
+        let mut staged = Vec::new();
+        scheduler
+            .try_encode_udf(&on_scheduler, &mut staged)
+            .unwrap();
+        assert_eq!(
+            staged, planned,
+            "the scheduler passes the client's registry on"
+        );
+        let on_executor = executor.try_decode_udf("phish_brand", &staged).unwrap();
+        let scorer = borderscope_phish::udf::scorer_of(&on_executor).unwrap();
+        let id = scorer.registry().by_name("Lantern Bank");
+        assert!(id.is_some(), "the executor scores with the client's brands");
+        assert!(Registry::builtin().by_name("Lantern Bank").is_none());
     }
 }

@@ -266,9 +266,10 @@ impl FunctionContext {
     /// What the functions answer from, in words: the `.mmdb` files (type
     /// and file name), whether the built-in registry data follows, and the
     /// constituency. Two processes whose descriptions are equal give the
-    /// same answers; a cluster compares them so that a scheduler or an
-    /// executor started with other `--mmdb`/`--country`/`--internal`
-    /// options fails a query instead of answering it differently.
+    /// same geolocation answers; a cluster compares them so that a
+    /// scheduler or an executor started with other `--mmdb`/`--country`/
+    /// `--internal` options fails a query instead of answering it
+    /// differently. The brand registry is not part of it: plans carry it.
     pub fn describe(&self) -> String {
         let mmdbs: Vec<String> = self
             .geo
@@ -294,33 +295,25 @@ impl FunctionContext {
         if self.geo.has_builtin() {
             sources.push("built-in registry data".into());
         }
-        // The brand registry as a digest: its Debug text is deterministic
-        // (vectors only), and std's default hasher has fixed keys.
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        format!("{:?}", self.phish.registry().brands()).hash(&mut h);
         format!(
-            "geolocation [{}]; constituency: country {}, reserved ranges {}, networks [{}], domains [{}]; brands: {} (digest {:016x})",
+            "geolocation [{}]; constituency: country {}, reserved ranges {}, networks [{}], domains [{}]",
             sources.join(", "),
             c.country.map(|cc| cc.as_str().to_string()).unwrap_or_else(|| "none".into()),
             if c.reserved { "internal" } else { "external" },
             networks.join(" "),
             domains.join(" "),
-            self.phish.registry().len(),
-            h.finish(),
         )
     }
 }
 
-/// Names of the functions whose answers depend on the [`FunctionContext`]
-/// (geolocation or constituency); the others are pure.
-pub fn stateful_function_names() -> [&'static str; 6] {
+/// Names of the functions whose answers depend on the [`FunctionContext`]'s
+/// geolocation or constituency.
+pub fn stateful_function_names() -> [&'static str; 4] {
     [
         IpFnKind::Country.name(),
         IpFnKind::Asn.name(),
         IpFnKind::AsnOrg.name(),
         IpFnKind::Internal.name(),
-        "phish_score",
-        "phish_brand",
     ]
 }
 

@@ -9,13 +9,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The built-in registry, compiled in so `score url` works with no files.
 pub const BUILTIN_TOML: &str = include_str!("../data/brands.toml");
 
 /// One protected brand.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Brand {
     pub name: String,
@@ -41,7 +41,7 @@ pub struct Brand {
     pub page: Option<PathBuf>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 struct RegistryFile {
     #[serde(default)]
@@ -97,6 +97,28 @@ impl Registry {
             if let Some(page) = brand.page.take() {
                 brand.page = Some(base.join(page));
             }
+            registry.insert(brand);
+        }
+        Ok(registry)
+    }
+
+    /// The whole registry as JSON, for a process that must score with
+    /// exactly these brands (a cluster executor): [`Registry::from_json`]
+    /// gives it back. Page paths travel as they are; one that is not UTF-8
+    /// is an error.
+    pub fn to_json(&self) -> Result<String> {
+        let file = RegistryFile {
+            brand: self.brands.clone(),
+        };
+        serde_json::to_string(&file).context("the brand registry cannot be written as JSON")
+    }
+
+    /// The registry [`Registry::to_json`] wrote, checked like a file.
+    pub fn from_json(text: &str) -> Result<Registry> {
+        let file: RegistryFile = serde_json::from_str(text).context("not a brand registry")?;
+        let mut registry = Registry::default();
+        for mut brand in file.brand {
+            normalise(&mut brand).with_context(|| format!("brand `{}`", brand.name))?;
             registry.insert(brand);
         }
         Ok(registry)
@@ -262,6 +284,36 @@ pub fn name_key(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_registry_survives_json_with_its_overrides() {
+        let user = r#"
+            [[brand]]
+            name = "PayPal"
+            country = "us"
+            domains = ["PayPal.com."]
+            [[brand]]
+            name = "Banco Ejemplo"
+            country = "AR"
+            domains = ["bancoejemplo.com.ar"]
+            keywords = ["bancoejemplo"]
+            aliases = ["Banco Ejemplo S.A."]
+            page = "pages/bancoejemplo.html"
+        "#;
+        let mut r = Registry::builtin();
+        r.extend(Registry::parse(user, Path::new("/etc/borderscope")).unwrap());
+        let back = Registry::from_json(&r.to_json().unwrap()).unwrap();
+        assert_eq!(format!("{:?}", back.brands()), format!("{:?}", r.brands()));
+        let id = back.by_name("banco ejemplo s.a.").unwrap();
+        assert_eq!(back.owner("www.bancoejemplo.com.ar"), Some(id));
+        let paypal = back.get(back.by_name("PayPal").unwrap());
+        assert_eq!(
+            paypal.domains,
+            ["paypal.com"],
+            "the user's entry replaced the built-in one"
+        );
+        assert!(Registry::from_json("{\"brand\": [{\"name\": \"x\"}]}").is_err());
+    }
 
     #[test]
     fn builtin_registry_parses_with_countries_and_domains() {

@@ -228,7 +228,7 @@ pub fn held_apart(input: &str) -> bool {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    h % 3 == 0
+    h.is_multiple_of(3)
 }
 
 /// Whether a person reading the URL could see the brand: one of its

@@ -229,6 +229,15 @@ pub fn scalar_udfs(scorer: Arc<Scorer>) -> Vec<ScalarUDF> {
         .collect()
 }
 
+/// The scorer `udf` answers from, when it is one of [`scalar_udfs`]: a
+/// plan written for another process names the registry of the function it
+/// calls, not of the process writing it.
+pub fn scorer_of(udf: &ScalarUDF) -> Option<Arc<Scorer>> {
+    udf.inner()
+        .downcast_ref::<PhishFn>()
+        .map(|f| f.scorer.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

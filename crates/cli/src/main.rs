@@ -189,7 +189,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let (Some(url), false) = (&cli.cluster, on_cluster) {
         eprintln!("note: --cluster {url} is not used by this command; it runs in this process");
     }
-    match cli.command {
+    let result = match cli.command {
         Command::Demo(ref a) => demo::run(cli.functions()?, a).await,
         Command::Ingest(ref a) => ingest::run(&cli.store, a).await,
         Command::Summary(ref a) => query::summary(&cli.store, cli.functions()?, &runner, a).await,
@@ -209,6 +209,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate(ref a) => simulate::run(a),
         Command::Geo { ref command } => geo::run(&cli.mmdb, command),
         Command::Cluster { ref command } => cluster::run(cli.functions()?, command).await,
+    };
+    if cli.cluster.is_some() && on_cluster && !matches!(cli.command, Command::Cluster { .. }) {
+        remove_staged(&cli.store).await;
+    }
+    result
+}
+
+/// A command run on a cluster stages its intermediate results as files
+/// under the store; they go when it ends, whether it succeeded or not.
+async fn remove_staged(store: &borderscope_store::StoreLocation) {
+    // No store, no staged files: the command has said why already.
+    let Ok(store) = borderscope_store::Store::open(store.clone()).await else {
+        return;
+    };
+    if let Err(e) = store.remove_staged().await {
+        eprintln!("warning: staged results were left under the store: {e:#}");
     }
 }
 

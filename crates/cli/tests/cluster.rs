@@ -205,6 +205,35 @@ fn detect_query_and_report_match_the_embedded_engine() {
             logs()
         );
     }
+    // Staged results went to files under the store, and went away (on a
+    // copy: another detection would change the versions the report shows).
+    let traced_store = dir.path().join("traced");
+    copy_dir(&clustered, &traced_store);
+    let traced = bin()
+        .env("BORDERSCOPE_LOG", "borderscope_store=info")
+        .args([
+            "--store",
+            traced_store.to_str().unwrap(),
+            "--cluster",
+            &cluster.url,
+        ])
+        .args(global)
+        .args(["detect", "c2"])
+        .output()
+        .unwrap();
+    assert!(
+        traced.status.success(),
+        "{}",
+        String::from_utf8_lossy(&traced.stderr)
+    );
+    let log = String::from_utf8_lossy(&traced.stderr);
+    assert!(log.contains("staged") && log.contains("/staging/"), "{log}");
+    let left: Vec<_> = std::fs::read_dir(traced_store.join("staging"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "staged files were left: {left:?}");
     let lookalike = sorted_lines(&on(
         &clustered,
         None,

@@ -69,6 +69,32 @@ impl Moto {
     /// An unsigned HTTP request to the server (moto takes unsigned PUTs
     /// unless it checks credentials); returns the status code.
     fn request(&self, method: &str, path: &str, body: &[u8]) -> u16 {
+        let answer = self.exchange(method, path, body);
+        answer
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP answer: {answer}"))
+    }
+
+    /// The keys under `prefix` in `bucket` (an unsigned ListObjectsV2).
+    fn keys(&self, bucket: &str, prefix: &str) -> Vec<String> {
+        let answer = self.exchange(
+            "GET",
+            &format!("/{bucket}?list-type=2&prefix={prefix}"),
+            b"",
+        );
+        assert!(answer.contains("ListBucketResult"), "{answer}");
+        answer
+            .split("<Key>")
+            .skip(1)
+            .filter_map(|k| k.split("</Key>").next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The server's whole answer to one request.
+    fn exchange(&self, method: &str, path: &str, body: &[u8]) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
         write!(
             s,
@@ -81,10 +107,6 @@ impl Moto {
         let mut answer = String::new();
         s.read_to_string(&mut answer).unwrap();
         answer
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or_else(|| panic!("not an HTTP answer: {answer}"))
     }
 
     fn create_bucket(&self, bucket: &str) {
@@ -279,6 +301,13 @@ fn a_store_on_s3_reports_as_a_local_one_embedded_and_on_the_cluster() {
         "report on S3 and the cluster differs from the local store\n{}",
         cluster.processes.logs()
     );
+    // The detections staged results as objects beside the tables, and
+    // deleted them when they ended.
+    assert!(!moto
+        .keys("borderscope", "stores/clustered/tables/")
+        .is_empty());
+    let left = moto.keys("borderscope", "stores/clustered/staging/");
+    assert!(left.is_empty(), "staged objects were left: {left:?}");
 }
 
 #[test]

@@ -25,9 +25,12 @@
 //! command (`--brands`), so the codecs write the registry itself into the
 //! plan and the other processes score with it.
 //!
-//! Detectors keep intermediate results as in-memory tables (see
-//! `borderscope_store::staging`); Ballista cannot ship those, so
-//! [`PlanCodec`] writes their batches into the plan as Arrow IPC.
+//! Detectors stage intermediate results; on a cluster the engine gives the
+//! client session a [`borderscope_store::staging::StagingArea`], so they
+//! become Parquet files under the store that executors read. The small
+//! in-memory tables detectors build themselves (allow-lists, page
+//! evidence) Ballista cannot ship, so [`PlanCodec`] writes their batches
+//! into the plan as Arrow IPC.
 
 use std::fmt;
 use std::io::Cursor;
@@ -65,8 +68,8 @@ use crate::udf::{register_functions, register_udfs, scalar_udfs, stateful_functi
 use crate::FunctionContext;
 
 /// Largest gRPC message any cluster process sends or accepts. Plans carry
-/// the detectors' staged tables (see [`PlanCodec`]), so they outgrow
-/// Ballista's default of 16 MiB long before the data does.
+/// in-memory tables and the brand registry (see [`PlanCodec`]); Ballista's
+/// default of 16 MiB leaves too little room for a long allow-list.
 pub const MAX_MESSAGE_BYTES: u32 = 512 * 1024 * 1024;
 
 /// Port a Ballista scheduler listens on unless told otherwise.

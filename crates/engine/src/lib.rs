@@ -6,6 +6,8 @@ pub mod cluster;
 pub mod summary;
 pub mod udf;
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result};
 use borderscope_store::{Snapshot, Store, StoreLocation};
 use datafusion::arrow::record_batch::RecordBatch;
@@ -76,6 +78,8 @@ impl Engine {
                 ctx
             }
             Runner::Cluster(url) => {
+                // Staged results go to files the executors can read.
+                let config = config.with_extension(Arc::new(store.staging_area()?));
                 let ctx = cluster::client_context(url, config, &functions).await?;
                 snapshot.register_files(&store, &ctx).await?;
                 ctx

@@ -340,6 +340,34 @@ impl Objects {
         }
     }
 
+    /// Writes (or replaces) `rel`.
+    pub(crate) async fn put(&self, rel: &str, bytes: Vec<u8>) -> Result<()> {
+        self.store
+            .put(&self.path(rel), PutPayload::from(bytes))
+            .await
+            .map(|_| ())
+            .map_err(|e| self.explain(e, "cannot write", rel))
+    }
+
+    /// Deletes every object under `rel` (a "folder").
+    pub(crate) async fn delete_all(&self, rel: &str) -> Result<()> {
+        use futures::TryStreamExt;
+        let listed: Vec<_> = self
+            .store
+            .list(Some(&self.path(rel)))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await
+            .map_err(|e| self.explain(e, "cannot list", rel))?;
+        for path in listed {
+            self.store
+                .delete(&path)
+                .await
+                .map_err(|e| self.explain(e, "cannot delete under", rel))?;
+        }
+        Ok(())
+    }
+
     pub(crate) async fn delete(&self, rel: &str) -> Result<()> {
         self.store
             .delete(&self.path(rel))

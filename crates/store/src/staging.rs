@@ -1,15 +1,33 @@
 //! Helpers every detector shares: running one stage of a detection plan and
-//! keeping its result as an in-memory table the next stages query, and
-//! shaping results to a findings table's stored schema.
+//! keeping its result as a table the next stages query, and shaping results
+//! to a findings table's stored schema.
+//!
+//! A staged result is an in-memory table when the plans run in this
+//! process. When they run on a cluster, the processes that read it are
+//! elsewhere: an in-memory table would have to travel inside every plan
+//! (and every task) that reads it, so a session with a [`StagingArea`]
+//! writes it as a Parquet file under the store instead, where every cluster
+//! process already reads the store's own files.
 
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::{Context, Result};
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::datasource::MemTable;
+use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{DataFrame, SessionContext};
+use url::Url;
+
+use crate::objects::Objects;
+use crate::{Store, StoreLocation};
 
 /// Runs `sql` and returns its batches; `what` names it in errors.
 pub async fn collect(ctx: &SessionContext, what: &str, sql: &str) -> Result<Vec<RecordBatch>> {
@@ -56,9 +74,125 @@ pub async fn stage(
     let df = plan(ctx, what, sql).await?;
     let schema = df.schema().inner().clone();
     let batches = run(df, what).await?;
+    let area = ctx.state().config().get_extension::<StagingArea>();
+    let table: Arc<dyn datafusion::catalog::TableProvider> = match area {
+        Some(area) => area
+            .write(name, schema, &batches)
+            .await
+            .with_context(|| format!("cannot stage {what}"))?,
+        None => mem_table(schema, &batches)?,
+    };
     ctx.deregister_table(name)?;
-    ctx.register_table(name, mem_table(schema, &batches)?)?;
+    ctx.register_table(name, table)?;
     Ok(batches)
+}
+
+/// This process's folder name under a store's `staging/`: unique among
+/// clients sharing the store, so one's clean-up leaves the others' files.
+fn run_folder() -> &'static str {
+    static RUN: OnceLock<String> = OnceLock::new();
+    RUN.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        format!("staging/{}-{nanos}/", std::process::id())
+    })
+}
+
+/// Where a session's staged results go as Parquet files (see the module
+/// documentation). Put one in a session's configuration
+/// (`SessionConfig::with_extension`) to use it.
+#[derive(Debug)]
+pub struct StagingArea {
+    folder: Folder,
+    /// Files are numbered, never replaced: a result staged again under the
+    /// same name gets a new file.
+    next: AtomicU64,
+}
+
+#[derive(Debug)]
+enum Folder {
+    Local(PathBuf),
+    Objects(Objects),
+}
+
+impl StagingArea {
+    /// Writes `batches` as one Parquet file and returns a table over it
+    /// with `schema` (the first batch's, when there is one).
+    async fn write(
+        &self,
+        name: &str,
+        schema: SchemaRef,
+        batches: &[RecordBatch],
+    ) -> Result<Arc<ListingTable>> {
+        let schema = batches.first().map(|b| b.schema()).unwrap_or(schema);
+        let mut bytes = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut bytes, schema.clone(), None)?;
+        for b in batches {
+            writer.write(b)?;
+        }
+        writer.close()?;
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let file = format!("{}{n:04}-{name}.parquet", run_folder());
+        let url = match &self.folder {
+            Folder::Local(root) => {
+                let path = root.join(&file);
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
+                }
+                std::fs::write(&path, &bytes)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                Url::from_file_path(&path)
+                    .map_err(|_| anyhow::anyhow!("cannot make a URL of {}", path.display()))?
+            }
+            Folder::Objects(objects) => {
+                objects.put(&file, bytes).await?;
+                objects.url_of(&file)?
+            }
+        };
+        tracing::info!(table = name, file = %url, "staged");
+        let options =
+            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+        let config = ListingTableConfig::new(ListingTableUrl::parse(url.as_str())?)
+            .with_listing_options(options)
+            .with_schema(schema);
+        Ok(Arc::new(ListingTable::try_new(config)?))
+    }
+}
+
+impl Store {
+    /// A staging area under this store for this process's sessions.
+    pub fn staging_area(&self) -> Result<StagingArea> {
+        let folder = match (&self.location, &self.objects) {
+            (_, Some(objects)) => Folder::Objects(objects.clone()),
+            (StoreLocation::Local(root), None) => Folder::Local(root.clone()),
+            (StoreLocation::S3(url), None) => anyhow::bail!("{url}: the store was not opened"),
+        };
+        Ok(StagingArea {
+            folder,
+            next: AtomicU64::new(0),
+        })
+    }
+
+    /// Deletes what this process staged under the store, if anything.
+    pub async fn remove_staged(&self) -> Result<()> {
+        let folder = run_folder();
+        match (&self.location, &self.objects) {
+            (_, Some(objects)) => objects.delete_all(folder).await,
+            (StoreLocation::Local(root), None) => {
+                let dir = root.join(folder);
+                match std::fs::remove_dir_all(&dir) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        Err(e).with_context(|| format!("cannot delete {}", dir.display()))
+                    }
+                    _ => Ok(()),
+                }
+            }
+            (StoreLocation::S3(_), None) => Ok(()),
+        }
+    }
 }
 
 /// Casts a result batch, column by column, to a stored schema: query

@@ -279,3 +279,66 @@ async fn a_replaced_table_shows_only_the_new_content_once_committed() {
     w.commit(&[]).await.unwrap();
     assert_eq!(count(store.clone()).await, 3);
 }
+
+#[tokio::test]
+async fn a_session_with_a_staging_area_stages_to_files_it_then_removes() {
+    use borderscope_store::staging::{collect, stage};
+    use datafusion::datasource::listing::ListingTable;
+    use datafusion::prelude::SessionConfig;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::create_or_open(dir.path()).await.unwrap();
+    let config = SessionConfig::new().with_extension(Arc::new(store.staging_area().unwrap()));
+    let ctx = SessionContext::new_with_config(config);
+    let sql = "SELECT * FROM (VALUES ('10.0.0.1', 3), ('10.0.0.2', NULL)) AS t(ip, n)";
+    let staged = stage(&ctx, "pairs", "pairs", sql).await.unwrap();
+    assert_eq!(staged.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
+    let table = ctx.table_provider("pairs").await.unwrap();
+    assert!(
+        table.downcast_ref::<ListingTable>().is_some(),
+        "a staging area gives a file table, not an in-memory one"
+    );
+    let staging = dir.path().join("staging");
+    let files = || -> usize {
+        std::fs::read_dir(&staging)
+            .map(|runs| {
+                runs.flatten()
+                    .map(|run| std::fs::read_dir(run.path()).unwrap().count())
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(files(), 1);
+    // Staging the same name again writes a new file; both read back.
+    stage(
+        &ctx,
+        "pairs",
+        "pairs again",
+        "SELECT ip, n + 1 AS n FROM pairs",
+    )
+    .await
+    .unwrap();
+    assert_eq!(files(), 2);
+    let back = collect(&ctx, "read", "SELECT ip, n FROM pairs ORDER BY ip")
+        .await
+        .unwrap();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&back)
+        .unwrap()
+        .to_string();
+    assert!(
+        text.contains("10.0.0.1 | 4") && text.contains("10.0.0.2 |"),
+        "{text}"
+    );
+    // An empty result stages too, with its columns.
+    stage(&ctx, "none", "none", "SELECT ip FROM pairs WHERE n > 100")
+        .await
+        .unwrap();
+    let none = collect(&ctx, "read none", "SELECT COUNT(ip) FROM none")
+        .await
+        .unwrap();
+    assert_eq!(none[0].num_rows(), 1);
+    store.remove_staged().await.unwrap();
+    assert_eq!(files(), 0, "the run's staged files are gone");
+    // Removing twice, or with nothing staged, is not an error.
+    store.remove_staged().await.unwrap();
+}

@@ -5,7 +5,7 @@
 //! reason, except under `CI=true`, where a missing data set is a failure (CI
 //! always has it, so its absence means the tests silently tested nothing).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Folder of the shared data: `BORDERSCOPE_SHARED_DATA`, else `../shared/data`
 /// relative to the workspace root.
@@ -13,8 +13,14 @@ pub fn shared_root() -> PathBuf {
     if let Ok(p) = std::env::var("BORDERSCOPE_SHARED_DATA") {
         return PathBuf::from(p);
     }
-    // CARGO_MANIFEST_DIR is crates/testdata; the workspace root is two up.
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    // Every crate is `crates/NAME`, two below the workspace root. Cargo and
+    // nextest give a test its crate's folder at run time; that is preferred
+    // to this crate's folder at build time, which is wrong when a target
+    // folder shared between checkouts reuses a build made in another one.
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let path = crate_dir.join("../../../shared/data");
     path.canonicalize().unwrap_or(path)
 }
 

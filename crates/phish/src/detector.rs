@@ -23,7 +23,7 @@
 
 use anyhow::Result;
 use borderscope_schema::Micros;
-use borderscope_store::staging::{collect, mem_table, stage};
+use borderscope_store::staging::{collect, keep, mem_table, stage};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 
@@ -314,7 +314,7 @@ pub async fn detect(
     let evidence = evidence_batch(pages)?;
     ctx.deregister_table(RUN_EVIDENCE)?;
     ctx.register_table(RUN_EVIDENCE, mem_table(evidence_schema(), &[evidence])?)?;
-    stage(ctx, RUN_SCORED, "scored candidates", &scored_sql(c)).await?;
+    keep(ctx, RUN_SCORED, "scored candidates", &scored_sql(c)).await?;
     stage(ctx, RUN_HITS, "phishing candidates", &hits_sql(c)).await?;
     stage(ctx, RUN_DOMAINS, "phishing domains", &domains_sql()).await?;
     stage(ctx, RUN_PAGES, "phishing pages", &pages_sql()).await?;

@@ -17,6 +17,7 @@ use anyhow::{Context, Result};
 use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::dataframe::DataFrameWriteOptions;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
@@ -87,6 +88,59 @@ pub async fn stage(
     Ok(batches)
 }
 
+/// Runs `sql` and registers its result under `name`, like [`stage`], for
+/// a result only later stages read: with a [`StagingArea`] the processes
+/// that compute it write it (on a cluster, the executors, each its own
+/// partitions), so it never passes through this one. Returns its rows.
+pub async fn keep(ctx: &SessionContext, name: &str, what: &str, sql: &str) -> Result<u64> {
+    let Some(area) = ctx.state().config().get_extension::<StagingArea>() else {
+        let batches = stage(ctx, name, what, sql).await?;
+        return Ok(batches.iter().map(|b| b.num_rows() as u64).sum());
+    };
+    let df = plan(ctx, what, sql).await?;
+    let schema = df.schema().inner().clone();
+    let url = area.new_folder(name)?;
+    let started = std::time::Instant::now();
+    let counts = df
+        .write_parquet(url.as_str(), DataFrameWriteOptions::new(), None)
+        .await
+        .with_context(|| format!("cannot compute and stage {what}"))?;
+    let rows = written_rows(&counts);
+    tracing::info!(
+        step = what,
+        rows,
+        seconds = started.elapsed().as_secs_f64(),
+        folder = %url,
+        "computed and staged"
+    );
+    ctx.deregister_table(name)?;
+    ctx.register_table(name, parquet_table(&url, schema)?)?;
+    Ok(rows)
+}
+
+/// The row count a write plan answers with (one `count` per partition).
+fn written_rows(counts: &[RecordBatch]) -> u64 {
+    counts
+        .iter()
+        .filter_map(|b| {
+            b.column(0)
+                .as_any()
+                .downcast_ref::<datafusion::arrow::array::UInt64Array>()
+        })
+        .flat_map(|a| a.iter().flatten())
+        .sum()
+}
+
+/// A table over the Parquet file or folder at `url`, read as `schema`.
+fn parquet_table(url: &Url, schema: SchemaRef) -> Result<Arc<ListingTable>> {
+    let options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
+    let config = ListingTableConfig::new(ListingTableUrl::parse(url.as_str())?)
+        .with_listing_options(options)
+        .with_schema(schema);
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
 /// This process's folder name under a store's `staging/`: unique among
 /// clients sharing the store, so one's clean-up leaves the others' files.
 fn run_folder() -> &'static str {
@@ -153,12 +207,25 @@ impl StagingArea {
             }
         };
         tracing::info!(table = name, file = %url, "staged");
-        let options =
-            ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-        let config = ListingTableConfig::new(ListingTableUrl::parse(url.as_str())?)
-            .with_listing_options(options)
-            .with_schema(schema);
-        Ok(Arc::new(ListingTable::try_new(config)?))
+        parquet_table(&url, schema)
+    }
+
+    /// The URL of a new, empty folder for the files of `name`.
+    fn new_folder(&self, name: &str) -> Result<Url> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let folder = format!("{}{n:04}-{name}/", run_folder());
+        match &self.folder {
+            Folder::Local(root) => {
+                // Listing a folder that does not exist is an error; an
+                // empty result writes no file.
+                let path = root.join(&folder);
+                std::fs::create_dir_all(&path)
+                    .with_context(|| format!("cannot create {}", path.display()))?;
+                Url::from_directory_path(&path)
+                    .map_err(|_| anyhow::anyhow!("cannot make a URL of {}", path.display()))
+            }
+            Folder::Objects(objects) => objects.url_of(&folder),
+        }
     }
 }
 

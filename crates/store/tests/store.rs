@@ -282,7 +282,7 @@ async fn a_replaced_table_shows_only_the_new_content_once_committed() {
 
 #[tokio::test]
 async fn a_session_with_a_staging_area_stages_to_files_it_then_removes() {
-    use borderscope_store::staging::{collect, stage};
+    use borderscope_store::staging::{collect, keep, stage};
     use datafusion::datasource::listing::ListingTable;
     use datafusion::prelude::SessionConfig;
 
@@ -334,6 +334,32 @@ async fn a_session_with_a_staging_area_stages_to_files_it_then_removes() {
         .await
         .unwrap();
     let none = collect(&ctx, "read none", "SELECT COUNT(ip) FROM none")
+        .await
+        .unwrap();
+    assert_eq!(none[0].num_rows(), 1);
+    // A result only later stages read is written by the plan itself, as
+    // a folder of files.
+    let kept = keep(&ctx, "kept", "kept", "SELECT ip, n * 10 AS n FROM pairs")
+        .await
+        .unwrap();
+    assert_eq!(kept, 2);
+    let back = collect(&ctx, "read kept", "SELECT SUM(n) AS total FROM kept")
+        .await
+        .unwrap();
+    let text = datafusion::arrow::util::pretty::pretty_format_batches(&back)
+        .unwrap()
+        .to_string();
+    assert!(text.contains("| 40 "), "{text}");
+    let empty = keep(
+        &ctx,
+        "kept_none",
+        "kept none",
+        "SELECT ip FROM pairs WHERE n > 100",
+    )
+    .await
+    .unwrap();
+    assert_eq!(empty, 0);
+    let none = collect(&ctx, "read none", "SELECT COUNT(*) AS n FROM kept_none")
         .await
         .unwrap();
     assert_eq!(none[0].num_rows(), 1);

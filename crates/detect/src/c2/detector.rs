@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use borderscope_schema::Micros;
 
 use super::allow::AllowList;
-use borderscope_store::staging::{collect, stage};
+use borderscope_store::staging::{collect, keep, stage};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{RecordBatch, StringArray};
@@ -637,7 +637,7 @@ fn text(a: &dyn datafusion::arrow::array::Array) -> Result<StringArray> {
 /// Runs every plan. The session must have the store's tables (including
 /// `intel`) and borderscope's functions registered.
 pub async fn detect(ctx: &SessionContext, c: &C2Config) -> Result<C2Findings> {
-    stage(ctx, RUN_PAIRS, "beacon scores", &beacon_pairs_sql(c)).await?;
+    keep(ctx, RUN_PAIRS, "beacon scores", &beacon_pairs_sql(c)).await?;
     let evidence = stage(ctx, RUN_EVIDENCE, "C2 evidence", &evidence_sql(c)).await?;
     known_kinds(&evidence)?;
     stage_allowed(ctx, &c.allow, &evidence).await?;

@@ -9,7 +9,7 @@
 //! are not mistaken for backdoor use.
 
 use anyhow::Result;
-use borderscope_store::staging::{collect, stage};
+use borderscope_store::staging::{collect, keep, stage};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 
@@ -281,8 +281,8 @@ pub struct BackdoorFindings {
 
 /// Runs every plan; the session has the store's tables, `web_files` included.
 pub async fn detect(ctx: &SessionContext, c: &BackdoorConfig) -> Result<BackdoorFindings> {
-    stage(ctx, RUN_REQUESTS, "web requests", &requests_sql()).await?;
-    stage(ctx, RUN_SCANNERS, "scanning clients", &scanners_sql(c)).await?;
+    keep(ctx, RUN_REQUESTS, "web requests", &requests_sql()).await?;
+    keep(ctx, RUN_SCANNERS, "scanning clients", &scanners_sql(c)).await?;
     let evidence = stage(ctx, RUN_EVIDENCE, "backdoor evidence", &evidence_sql(c)).await?;
     let backdoors = stage(ctx, RUN_BACKDOORS, "backdoors", &backdoors_sql(c)).await?;
     let attacks = collect(ctx, "backdoor attacks", &attacks_sql()).await?;

@@ -6,8 +6,11 @@
 //! process. When they run on a cluster, the processes that read it are
 //! elsewhere: an in-memory table would have to travel inside every plan
 //! (and every task) that reads it, so a session with a [`StagingArea`]
-//! writes it as a Parquet file under the store instead, where every cluster
-//! process already reads the store's own files.
+//! writes it as Parquet under the store instead, where every cluster
+//! process already reads the store's own files: [`stage`] collects the
+//! result here and writes one file (for results this process needs, such
+//! as findings); [`keep`] lets the processes that compute a result write
+//! it themselves (for large results only later stages read).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};

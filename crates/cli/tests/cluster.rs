@@ -450,10 +450,18 @@ fn a_lost_executor_fails_clearly_or_changes_nothing() {
 
     let output = detect.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&output.stderr).into_owned();
-    if output.status.success() {
-        // Completed on the remaining executor: the same answer.
+    let staged_runs = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(clustered.join("staging"))
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default()
+    };
+    let first_succeeded = output.status.success();
+    if first_succeeded {
+        // Completed on the remaining executor: the same answer, and the
+        // client removed what it staged.
         let got = without_batch_id(&std::fs::read_to_string(&log).unwrap());
         assert_eq!(expected, got, "detect after losing an executor");
+        assert_eq!(staged_runs(), Vec::<std::path::PathBuf>::new());
     } else {
         // Failed: with a message, not a crash.
         assert!(
@@ -469,6 +477,14 @@ fn a_lost_executor_fails_clearly_or_changes_nothing() {
         without_batch_id(&stdout(&again)),
         "re-run after losing an executor\n{}",
         cluster.processes.logs()
+    );
+    // The re-run removed its own staged files. A failed first run removed
+    // its folder too, but a task still running when the job failed may
+    // have written into it afterwards: at most that folder is left.
+    let left = staged_runs();
+    assert!(
+        left.len() <= usize::from(!first_succeeded),
+        "staged files were left: {left:?}"
     );
     // The surviving executor's job data is removed once the jobs end.
     let survivor = &work[1 - victim];

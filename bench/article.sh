@@ -33,21 +33,11 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$REPO/bench/lib.sh"
 
-for v in SEED MAX_RSS_MB MAX_SECONDS; do
-  case ${!v} in
-    '' | *[!0-9]*) echo "$v must be a whole number, not '${!v}'" >&2; exit 2 ;;
-  esac
-done
-case $WORK in
-  "$REPO" | "$REPO"/*) echo "BENCH_DIR must be outside the repository" >&2; exit 2 ;;
-esac
-mkdir -p "$WORK"
+whole_numbers SEED MAX_RSS_MB MAX_SECONDS
+work_dir "$WORK"
 need_gnu_time
 
-say "building borderscope (release) in $CARGO_TARGET_DIR"
-# The selection of bench/detect.sh and bench/ingest.sh, so that the three
-# share one release build.
-(cd "$REPO" && cargo build --release -p borderscope -p borderscope-ingest --bin borderscope --example gen_zeek_conn)
+build_release
 mkdir -p "$WORK/bin"
 cp "$CARGO_TARGET_DIR/release/borderscope" "$WORK/bin/"
 BIN=$WORK/bin/borderscope

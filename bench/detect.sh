@@ -36,27 +36,15 @@ WORK=${BENCH_DIR:-/tmp/borderscope-bench-detect}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/borderscope-target}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-for v in ROWS RUNS BEACONS POLLERS MAX_RSS_MB MAX_SECONDS; do
-  case ${!v} in
-    '' | *[!0-9]*) echo "$v must be a whole number, not '${!v}'" >&2; exit 2 ;;
-  esac
-done
-case $WORK in
-  "$REPO" | "$REPO"/*) echo "BENCH_DIR must be outside the repository" >&2; exit 2 ;;
-esac
-mkdir -p "$WORK"
-
 # shellcheck source=bench/lib.sh
 . "$REPO/bench/lib.sh"
+whole_numbers ROWS RUNS BEACONS POLLERS MAX_RSS_MB MAX_SECONDS
+work_dir "$WORK"
 
 # --- tools ---------------------------------------------------------------
 
 need_gnu_time
-
-say "building borderscope (release) in $CARGO_TARGET_DIR"
-# The same selection as bench/ingest.sh: building the example alone unifies
-# dependency features differently and recompiles DataFusion from scratch.
-(cd "$REPO" && cargo build --release -p borderscope -p borderscope-ingest --bin borderscope --example gen_zeek_conn)
+build_release
 # The target folder is shared: pin this build's binaries so another build
 # cannot swap them between runs.
 mkdir -p "$WORK/bin"

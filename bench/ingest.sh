@@ -23,31 +23,15 @@ WORK=${BENCH_DIR:-/tmp/borderscope-bench}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/borderscope-target}
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-case $ROWS in
-  '' | *[!0-9]*) echo "ROWS must be a whole number, not '$ROWS'" >&2; exit 2 ;;
-esac
-case $WORK in
-  "$REPO" | "$REPO"/*) echo "BENCH_DIR must be outside the repository" >&2; exit 2 ;;
-esac
-mkdir -p "$WORK"
-
-say() { printf '\n== %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+. "$REPO/bench/lib.sh"
+whole_numbers ROWS RUNS
+work_dir "$WORK"
 
 # --- tools ---------------------------------------------------------------
 
-if [[ ! -x /usr/bin/time ]]; then
-  say "installing GNU time"
-  sudo_=; [[ $(id -u) -eq 0 ]] || sudo_=sudo
-  $sudo_ apt-get install -y time
-fi
-
-say "building borderscope (release) in $CARGO_TARGET_DIR"
-# One cargo invocation for the binary and the generator: building the example
-# on its own (`-p borderscope-ingest --example ...`) unifies dependency
-# features differently and recompiles DataFusion from scratch. This selection
-# leaves the features of `cargo build --release -p borderscope` unchanged, so
-# the binary is the same one.
-(cd "$REPO" && cargo build --release -p borderscope -p borderscope-ingest --bin borderscope --example gen_zeek_conn)
+need_gnu_time
+build_release
 BIN=$CARGO_TARGET_DIR/release/borderscope
 GEN=$CARGO_TARGET_DIR/release/examples/gen_zeek_conn
 
@@ -96,14 +80,7 @@ DUCK_THREADS=$(duck "SELECT current_setting('threads')")
 
 # --- runs ------------------------------------------------------------------
 
-# Seconds from /usr/bin/time -v's "h:mm:ss" or "m:ss.ss".
-wall() {
-  sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$1" |
-    awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; printf "%.2f\n", s }'
-}
-rss_mb() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1" | awk '{ printf "%.0f\n", $1 / 1024 }'; }
-cpu() { sed -n 's/.*Percent of CPU this job got: //p' "$1"; }
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# wall, rss_mb, cpu and median: bench/lib.sh.
 
 STORE=$WORK/store
 LOGS=$WORK/logs

@@ -14,6 +14,34 @@ rss_mb() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1" | awk '{ pr
 cpu() { sed -n 's/.*Percent of CPU this job got: //p' "$1" | tr -d %; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# whole_numbers VAR...: stops the script unless each variable named holds
+# a whole number.
+whole_numbers() {
+  local v
+  for v in "$@"; do
+    case ${!v} in
+      '' | *[!0-9]*) echo "$v must be a whole number, not '${!v}'" >&2; exit 2 ;;
+    esac
+  done
+}
+
+# work_dir DIR: creates a bench's work folder; one inside the repository
+# (REPO) is refused, so that a bench never writes into the checkout.
+work_dir() {
+  case $1 in
+    "$REPO" | "$REPO"/*) echo "BENCH_DIR must be outside the repository" >&2; exit 2 ;;
+  esac
+  mkdir -p "$1"
+}
+
+# build_release: the release build every bench script uses. One selection
+# of packages for all of them, so that they share one build (another
+# selection would change dependency features and rebuild).
+build_release() {
+  say "building borderscope (release) in $CARGO_TARGET_DIR"
+  (cd "$REPO" && cargo build --release -p borderscope -p borderscope-ingest --bin borderscope --example gen_zeek_conn)
+}
+
 need_gnu_time() {
   if [[ ! -x /usr/bin/time ]]; then
     say "installing GNU time"

@@ -223,7 +223,7 @@ async fn a_run_that_reads_nothing_fails_and_one_with_only_known_files_does_not()
     let csv = write(dir.path(), "people.csv", b"name,age\nalice,30\n");
     assert!(run(&store, &[csv]).await.failed(), "nothing readable");
     let good = write(dir.path(), "conn.log", zeek_log(5).as_bytes());
-    assert!(!run(&store, &[good.clone()]).await.failed());
+    assert!(!run(&store, std::slice::from_ref(&good)).await.failed());
     let again = run(&store, &[good]).await;
     assert!(!again.failed(), "already ingested is not a failure");
     assert!(matches!(
@@ -257,7 +257,9 @@ async fn exceeding_max_errors_commits_nothing() {
         max_errors: Some(3),
         ..IngestOptions::default()
     };
-    let report = ingest(&store, &[p.clone()], &opts).await.unwrap();
+    let report = ingest(&store, std::slice::from_ref(&p), &opts)
+        .await
+        .unwrap();
     assert!(report.failed());
     assert!(report.aborted.is_some());
     assert_eq!(count(&store, "SELECT COUNT(*) FROM flows").await, 0);

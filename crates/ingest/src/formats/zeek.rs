@@ -1029,9 +1029,8 @@ mod tests {
 
     #[test]
     fn other_log_types_are_skipped_with_a_note() {
-        let text = format!(
-            "#separator \\x09\n#path\tweird\n#fields\tts\tname\n1.0\tbad_thing\n2.0\tbad_thing\n"
-        );
+        let text =
+            "#separator \\x09\n#path\tweird\n#fields\tts\tname\n1.0\tbad_thing\n2.0\tbad_thing\n";
         let s = read_bytes(text.as_bytes(), "weird.log");
         assert_eq!(s.rows(), 0);
         assert!(s.rejections.is_empty());

@@ -190,8 +190,7 @@ impl StagingArea {
             writer.write(b)?;
         }
         writer.close()?;
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let file = format!("{}{n:04}-{name}.parquet", run_folder());
+        let file = format!("{}.parquet", self.new_entry(name));
         let url = match &self.folder {
             Folder::Local(root) => {
                 let path = root.join(&file);
@@ -215,8 +214,7 @@ impl StagingArea {
 
     /// The URL of a new, empty folder for the files of `name`.
     fn new_folder(&self, name: &str) -> Result<Url> {
-        let n = self.next.fetch_add(1, Ordering::Relaxed);
-        let folder = format!("{}{n:04}-{name}/", run_folder());
+        let folder = format!("{}/", self.new_entry(name));
         match &self.folder {
             Folder::Local(root) => {
                 // Listing a folder that does not exist is an error; an
@@ -228,6 +226,28 @@ impl StagingArea {
                     .map_err(|_| anyhow::anyhow!("cannot make a URL of {}", path.display()))
             }
             Folder::Objects(objects) => objects.url_of(&folder),
+        }
+    }
+
+    /// The path, under the store, of a new file or folder for `name`.
+    fn new_entry(&self, name: &str) -> String {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        format!("{}{n:04}-{name}", run_folder())
+    }
+
+    /// Deletes everything this process staged under the store.
+    async fn remove_all(&self) -> Result<()> {
+        match &self.folder {
+            Folder::Objects(objects) => objects.delete_all(run_folder()).await,
+            Folder::Local(root) => {
+                let dir = root.join(run_folder());
+                match std::fs::remove_dir_all(&dir) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        Err(e).with_context(|| format!("cannot delete {}", dir.display()))
+                    }
+                    _ => Ok(()),
+                }
+            }
         }
     }
 }
@@ -248,20 +268,7 @@ impl Store {
 
     /// Deletes what this process staged under the store, if anything.
     pub async fn remove_staged(&self) -> Result<()> {
-        let folder = run_folder();
-        match (&self.location, &self.objects) {
-            (_, Some(objects)) => objects.delete_all(folder).await,
-            (StoreLocation::Local(root), None) => {
-                let dir = root.join(folder);
-                match std::fs::remove_dir_all(&dir) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        Err(e).with_context(|| format!("cannot delete {}", dir.display()))
-                    }
-                    _ => Ok(()),
-                }
-            }
-            (StoreLocation::S3(_), None) => Ok(()),
-        }
+        self.staging_area()?.remove_all().await
     }
 }
 
